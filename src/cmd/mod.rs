@@ -1,0 +1,64 @@
+//! The command line: one module per subcommand, each with its `Args` (clap derive;
+//! doc comments are the help text) and an `exec` that returns an exit code.
+
+pub mod common;
+pub mod events;
+pub mod listen;
+pub mod sign;
+pub mod trigger;
+pub mod verify;
+
+use clap::{Parser, Subcommand};
+
+use crate::Exit;
+
+/// A local stand-in for Cakemail's webhook sender: realistic signed events,
+/// production-like retries, deliberate faults.
+#[derive(Debug, Parser)]
+#[command(name = "cakemock", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Send one (or --count N) realistic signed event to a receiver.
+    #[command(after_help = trigger::EXAMPLES)]
+    Trigger(trigger::Args),
+    /// Run the embedded receiver: verify signatures, print deliveries, answer by script.
+    #[command(after_help = listen::EXAMPLES)]
+    Listen(listen::Args),
+    /// List the events of a flavor, one line each with what it means.
+    #[command(after_help = events::EXAMPLES)]
+    Events(events::Args),
+    /// Print the signature headers for a body.
+    #[command(after_help = sign::EXAMPLES)]
+    Sign(sign::Args),
+    /// Check a body against a signature header; exit 0 if it verifies, 1 if not.
+    #[command(after_help = verify::EXAMPLES)]
+    Verify(verify::Args),
+}
+
+/// Runs a parsed command line and maps errors to exit codes, printing them on stderr.
+pub async fn exec(cli: Cli) -> Exit {
+    let result = match cli.command {
+        Command::Trigger(a) => trigger::exec(a).await,
+        Command::Listen(a) => listen::exec(a).await,
+        Command::Events(a) => events::exec(a).await,
+        Command::Sign(a) => sign::exec(a).await,
+        Command::Verify(a) => verify::exec(a).await,
+    };
+    match result {
+        Ok(exit) => exit,
+        Err(err) => {
+            let exit = Exit::from_error(&err);
+            if !common::is_broken_pipe(&err) {
+                eprintln!("error: {err:#}");
+                exit
+            } else {
+                Exit::Ok
+            }
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! STUB: `cakemock trigger`, owned by a helper.
+
+use anyhow::Result;
+
+use crate::Exit;
+
+pub const EXAMPLES: &str = "";
+
+/// Arguments of `cakemock trigger`.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub async fn exec(args: Args) -> Result<Exit> {
+    let _ = args;
+    Ok(Exit::Ok)
+}

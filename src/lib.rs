@@ -1,0 +1,44 @@
+//! cakemock: a local stand-in for Cakemail's webhook sender.
+//!
+//! It generates realistic, signed Cakemail webhook events, delivers them to a
+//! receiver under test with production-like retries, records every attempt and
+//! summarises the run so CI can gate on it.
+//!
+//! # Layout
+//! - [`events`]: the event catalogue of both wire flavors (`docs`, `api`).
+//! - [`payload`]: the seeded generator that turns an event name into realistic bytes.
+//! - [`sign`]: HMAC-SHA256 signing and verification in every scheme.
+//! - [`retry`]: retry schedules, jitter and `Retry-After`.
+//! - [`clock`]: durations, speed and scenario time.
+//! - [`deliver`]: the HTTP client that makes one attempt and classifies its outcome.
+//! - [`drive`]: the one delivery loop: jobs in, attempts and terminal states out.
+//! - [`record`]: the attempt log (JSON Lines), the seam between running and reporting.
+//! - [`summary`]: the accumulator that turns records into the end-of-run summary.
+//! - [`receiver`]: the embedded receiver (`cakemock listen`, the default target).
+//! - [`cmd`]: one module per subcommand, each an `Args` and an `exec`.
+//!
+//! # Data flow
+//! `EventKind` + seed -> [`payload::Generator`] -> body bytes -> [`drive::Job`] ->
+//! [`sign::Signer`] (per attempt, so Standard Webhooks timestamps are fresh) ->
+//! [`deliver::HttpClient`] -> [`deliver::Outcome`] -> [`record::Record`]s -> attempt
+//! log + [`summary::Summary`] -> printed summary and exit code.
+
+pub mod clock;
+pub mod cmd;
+pub mod deliver;
+pub mod drive;
+pub mod error;
+pub mod events;
+pub mod payload;
+pub mod receiver;
+pub mod record;
+pub mod retry;
+pub mod sign;
+pub mod summary;
+
+pub use error::{Exit, InputError};
+
+/// Parses nothing: runs an already-parsed command line and returns the exit code.
+pub async fn run(cli: cmd::Cli) -> Exit {
+    cmd::exec(cli).await
+}
