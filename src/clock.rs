@@ -24,13 +24,19 @@ pub fn parse_duration(s: &str) -> Result<Duration, InputError> {
     let mut total = 0f64;
     let mut rest = t;
     while !rest.is_empty() {
-        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         if num_len == 0 {
             return Err(bad("expected a number"));
         }
-        let value: f64 = rest[..num_len].parse().map_err(|_| bad("the number does not parse"))?;
+        let value: f64 = rest[..num_len]
+            .parse()
+            .map_err(|_| bad("the number does not parse"))?;
         rest = &rest[num_len..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let unit = rest[..unit_len].trim();
         rest = &rest[unit_len..];
         let secs = match unit {
@@ -152,7 +158,12 @@ mod tests {
             let e = parse_duration(bad).unwrap_err().to_string();
             assert!(e.contains("ms, s, m, h or d"), "{bad}: {e}");
         }
-        assert!(parse_duration("-1s").unwrap_err().to_string().contains("negative"));
+        assert!(
+            parse_duration("-1s")
+                .unwrap_err()
+                .to_string()
+                .contains("negative")
+        );
     }
 
     #[test]

@@ -64,7 +64,10 @@ impl std::error::Error for InputError {}
 
 /// The closest candidate to `input` among `candidates`, if one is close enough to be
 /// a likely typo (used for every "did you mean").
-pub fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    input: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let input_l = input.to_ascii_lowercase();
     candidates
         .into_iter()

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::sign::Scheme;
 
 /// Which of Cakemail's two documented wire formats to speak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum, Default,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Flavor {
     /// The webhook guide: dotted names, `{event, timestamp, data}`, hex signature.

@@ -6,9 +6,9 @@ use std::io::Write;
 use anyhow::Result;
 use clap::Args;
 
+use crate::InputError;
 use crate::events::Flavor;
 use crate::sign::{Scheme, Secret, Signer};
-use crate::InputError;
 
 /// The environment variables a secret is read from, in order, when `--secret` is absent.
 pub const SECRET_ENV: [&str; 2] = ["CAKEMOCK_SECRET", "WEBHOOK_SECRET"];

@@ -58,7 +58,13 @@ impl Generator {
     }
 
     /// The realistic body of `kind` at scenario time `at`, for this contact and campaign.
-    pub fn event(&mut self, kind: &EventKind, at: DateTime<Utc>, contact: &Contact, campaign: &Campaign) -> Value {
+    pub fn event(
+        &mut self,
+        kind: &EventKind,
+        at: DateTime<Utc>,
+        contact: &Contact,
+        campaign: &Campaign,
+    ) -> Value {
         let _ = (kind, at, contact, campaign);
         unimplemented!()
     }

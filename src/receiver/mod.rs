@@ -61,8 +61,13 @@ impl ReceiverConfig {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum Verdict {
-    Verified { scheme: Scheme },
-    Failed { scheme: Option<Scheme>, reason: String },
+    Verified {
+        scheme: Scheme,
+    },
+    Failed {
+        scheme: Option<Scheme>,
+        reason: String,
+    },
 }
 
 /// One delivery as the receiver saw it.
@@ -89,7 +94,10 @@ pub struct Received {
 impl Received {
     /// The first value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -101,7 +109,10 @@ pub struct Receiver {
 
 impl Receiver {
     /// Serves on an already-bound listener (tests bind port 0).
-    pub async fn start(listener: tokio::net::TcpListener, config: ReceiverConfig) -> std::io::Result<Receiver> {
+    pub async fn start(
+        listener: tokio::net::TcpListener,
+        config: ReceiverConfig,
+    ) -> std::io::Result<Receiver> {
         let _ = (listener, config);
         unimplemented!()
     }
