@@ -62,7 +62,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, InputError> {
 pub fn format_duration(d: Duration) -> String {
     let ms = d.as_millis();
     if ms < 1000 {
-        if d.as_nanos() % 1_000_000 != 0 && ms < 10 {
+        if !d.as_nanos().is_multiple_of(1_000_000) && ms < 10 {
             return format!("{:.2}ms", d.as_secs_f64() * 1e3);
         }
         return format!("{ms}ms");

@@ -35,6 +35,7 @@ pub mod record;
 pub mod retry;
 pub mod sign;
 pub mod summary;
+pub mod tls;
 
 pub use error::{Exit, InputError};
 

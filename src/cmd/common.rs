@@ -72,3 +72,130 @@ pub fn out(line: impl AsRef<str>) -> std::io::Result<()> {
     stdout.write_all(line.as_ref().as_bytes())?;
     stdout.write_all(b"\n")
 }
+
+/// Where deliveries go and how they travel (shared by `trigger` and `run`).
+#[derive(Debug, Clone, Args)]
+pub struct DeliveryArgs {
+    /// The receiver's URL. Without one, cakemock starts its embedded receiver on a
+    /// loopback port and shows what it received.
+    #[arg(long, env = "CAKEMOCK_TARGET", value_name = "URL")]
+    pub target: Option<String>,
+    #[command(flatten)]
+    pub signing: SigningArgs,
+    /// Retry schedule: none, fast, cakemail, svix, standard, or a list such as "0s,1s,5s".
+    #[arg(long, value_name = "PRESET|LIST")]
+    pub retry: Option<String>,
+    /// Per-attempt timeout: connect, send and read the answer.
+    #[arg(long, value_name = "DUR", default_value = "5s")]
+    pub timeout: String,
+    /// Connect timeout.
+    #[arg(long, value_name = "DUR", default_value = "5s")]
+    pub connect_timeout: String,
+    /// How many events may be in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub concurrency: usize,
+    /// Speak HTTP/2 to http:// targets (h2c, prior knowledge). https:// negotiates by ALPN.
+    #[arg(long)]
+    pub http2: bool,
+    /// Trust only the CA certificates in this PEM file (for a private or self-signed target).
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<std::path::PathBuf>,
+    /// Do not check the target's certificate at all.
+    #[arg(long)]
+    pub insecure: bool,
+    /// Write every attempt and terminal state as JSON Lines to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<std::path::PathBuf>,
+}
+
+/// What is generated (shared by `trigger` and `run`).
+#[derive(Debug, Clone, Args)]
+pub struct GenerationArgs {
+    /// Wire format: docs (the webhook guide) or api (the published OpenAPI).
+    #[arg(long, value_enum, default_value_t = Flavor::Docs)]
+    pub flavor: Flavor,
+    /// Seed of every random choice; the same seed and --start give the same bytes [default: random, printed].
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Scenario time zero, RFC 3339 (e.g. 2024-03-15T10:30:00Z) [default: now].
+    #[arg(long, value_name = "RFC3339")]
+    pub start: Option<String>,
+    /// Override a field of the generated body, e.g. --set data.email=x@y.z (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+}
+
+impl GenerationArgs {
+    pub fn seed(&self) -> u64 {
+        self.seed.unwrap_or_else(rand::random)
+    }
+
+    /// `--start`, or now (whole seconds: payload timestamps carry seconds).
+    pub fn start(&self) -> Result<chrono::DateTime<chrono::Utc>, InputError> {
+        match &self.start {
+            Some(s) => chrono::DateTime::parse_from_rfc3339(s.trim())
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|e| {
+                    InputError::new(format!(
+                        "--start {s:?}: {e}; use RFC 3339, e.g. 2024-03-15T10:30:00Z"
+                    ))
+                }),
+            None => {
+                let now = chrono::Utc::now();
+                Ok(chrono::DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now))
+            }
+        }
+    }
+}
+
+impl DeliveryArgs {
+    /// The client settings, with flag names in every error.
+    pub fn client_config(&self) -> Result<crate::deliver::ClientConfig, InputError> {
+        let flag = |name: &str, e: InputError| InputError::new(format!("{name}: {e}"));
+        Ok(crate::deliver::ClientConfig {
+            timeout: crate::clock::parse_duration(&self.timeout)
+                .map_err(|e| flag("--timeout", e))?,
+            connect_timeout: crate::clock::parse_duration(&self.connect_timeout)
+                .map_err(|e| flag("--connect-timeout", e))?,
+            http2: self.http2,
+            cacert: self.cacert.clone(),
+            insecure: self.insecure,
+        })
+    }
+
+    /// `--retry`, or `default` when absent.
+    pub fn retry(&self, default: &str) -> Result<crate::retry::RetryPolicy, InputError> {
+        let text = self.retry.as_deref().unwrap_or(default);
+        text.parse()
+            .map_err(|e: InputError| InputError::new(format!("--retry: {e}")))
+    }
+
+    /// The concurrency, refusing 0.
+    pub fn concurrency(&self) -> Result<usize, InputError> {
+        match self.concurrency {
+            0 => Err(InputError::new(
+                "--concurrency 0: at least one event must be able to be in flight; use 1 or more",
+            )),
+            n => Ok(n),
+        }
+    }
+}
+
+/// Parses and checks a target URL: absolute http:// or https:// with a host.
+pub fn parse_target(url: &str) -> Result<http::Uri, InputError> {
+    let bad = |why: &str| {
+        InputError::new(format!(
+            "--target {url:?}: {why}; expected an absolute http:// or https:// URL such as http://localhost:3000/webhooks/cakemail"
+        ))
+    };
+    let uri: http::Uri = url.trim().parse().map_err(|_| bad("not a valid URL"))?;
+    match uri.scheme_str() {
+        Some("http" | "https") => {}
+        Some(other) => return Err(bad(&format!("scheme {other:?} is not supported"))),
+        None => return Err(bad("the scheme is missing")),
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(bad("the host is missing"));
+    }
+    Ok(uri)
+}

@@ -22,6 +22,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum Command {
     /// Send one (or --count N) realistic signed event to a receiver.
     #[command(after_help = trigger::EXAMPLES)]

@@ -1,16 +1,282 @@
-//! STUB: `cakemock trigger`, owned by a helper.
+//! `cakemock trigger EVENT`: generate one (or `--count N`) realistic signed events,
+//! deliver them through the delivery loop, print one line per delivery. With no
+//! `--target`, the embedded receiver is started and reports what it received.
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use anyhow::Result;
+use clap::Args as ClapArgs;
+use tokio::sync::{broadcast, mpsc};
+use tokio_util::sync::CancellationToken;
 
-use crate::Exit;
+use crate::cmd::common::{self, DeliveryArgs, GenerationArgs, out};
+use crate::deliver::HttpClient;
+use crate::drive::{self, DriveConfig, Job, Target};
+use crate::events;
+use crate::payload::{self, Generator};
+use crate::receiver::{Received, Receiver, ReceiverConfig, Verdict};
+use crate::record::{Record, RunRecord, TerminalRecord, TerminalState};
+use crate::sign::Secret;
+use crate::{Exit, InputError};
 
-pub const EXAMPLES: &str = "";
+pub const EXAMPLES: &str = "\
+Examples:
+  cakemock trigger email.opened
+  cakemock trigger email.bounced --target http://localhost:3000/webhooks/cakemail --secret S
+  cakemock trigger Email.Clicked --flavor api --count 100 --seed 7 --retry fast
+  cakemock trigger email.sent --set data.email=ana@example.com --dry-run";
 
 /// Arguments of `cakemock trigger`.
-#[derive(Debug, clap::Args)]
-pub struct Args {}
+#[derive(Debug, ClapArgs)]
+pub struct Args {
+    /// The event to send (`cakemock events` lists them; e.g. email.opened, or Email.Opened with --flavor api).
+    #[arg(value_name = "EVENT")]
+    pub event: String,
+    /// Send N distinct events (a new contact each).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub count: u64,
+    /// Print the exact requests (headers and bodies) instead of sending them.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub generation: GenerationArgs,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+}
 
 pub async fn exec(args: Args) -> Result<Exit> {
-    let _ = args;
-    Ok(Exit::Ok)
+    let flavor = args.generation.flavor;
+    let kind = events::find(flavor, &args.event)?;
+    let seed = args.generation.seed();
+    let start = args.generation.start()?;
+    let client_config = args.delivery.client_config()?;
+    let retry = args.delivery.retry("none")?;
+    let concurrency = args.delivery.concurrency()?;
+    let scheme = args.delivery.signing.scheme(flavor);
+    let target_url = args
+        .delivery
+        .target
+        .as_deref()
+        .map(common::parse_target)
+        .transpose()?;
+
+    // Generation is checked before anything is sent: a bad --set fails the run, not event 7.
+    let mut generator = Generator::new(flavor, seed);
+    let campaign = generator.campaign();
+    let sets = args.generation.set.clone();
+    let make = move |g: &mut Generator| -> Result<(String, bytes::Bytes), InputError> {
+        let contact = g.contact();
+        let mut body = g.event(kind, start, &contact, &campaign);
+        for s in &sets {
+            payload::set_path(&mut body, s)
+                .map_err(|e| InputError::new(format!("--set {s}: {e}")))?;
+        }
+        Ok((g.delivery_id(), payload::to_bytes(&body)))
+    };
+    let first = make(&mut generator)?;
+
+    // The embedded receiver and dry runs can sign with a generated secret; a real target cannot.
+    let secret = match (args.delivery.signing.secret(), &target_url) {
+        (Some(s), _) => s,
+        (None, None) => Secret::generate(scheme),
+        (None, Some(_)) if args.dry_run => Secret::generate(scheme),
+        (None, Some(url)) => return Err(common::missing_secret(&url.to_string()).into()),
+    };
+    let signer = args.delivery.signing.signer(flavor, secret.clone())?;
+
+    if args.dry_run {
+        let url = target_url.map_or_else(
+            || "http://127.0.0.1:PORT/webhooks/cakemail".to_string(),
+            |u| u.to_string(),
+        );
+        let target = Arc::new(Target {
+            url: url.parse().unwrap_or_default(),
+            signer,
+        });
+        if args.delivery.signing.secret().is_none() {
+            eprintln!("note: signed with a generated secret; pass --secret to sign with yours");
+        }
+        let mut next = Some(first);
+        for seq in 1..=args.count {
+            let (delivery_id, body) = match next.take() {
+                Some(f) => f,
+                None => make(&mut generator)?,
+            };
+            let job = Job {
+                seq,
+                event: kind.name.to_string(),
+                delivery_id,
+                body,
+                target: target.clone(),
+            };
+            print_request(&url, &job)?;
+        }
+        return Ok(Exit::Ok);
+    }
+
+    // The embedded receiver when no target is given: verifies whichever scheme arrives.
+    let (url, receiver) = match target_url {
+        Some(url) => (url, None),
+        None => {
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+            let r = Receiver::start(listener, ReceiverConfig::new(secret)).await?;
+            eprintln!(
+                "no --target: delivering to the embedded receiver at {}",
+                r.url()
+            );
+            (r.url().parse()?, Some(r))
+        }
+    };
+    let target = Arc::new(Target { url, signer });
+
+    let client = Arc::new(HttpClient::new(&client_config)?);
+    let recorder = Arc::new(crate::record::Recorder::new(args.delivery.log.as_deref())?);
+    recorder.record(Record::Run(RunRecord {
+        tool: drive::USER_AGENT.to_string(),
+        command: format!("trigger {}", kind.name),
+        seed,
+        started_at: chrono::Utc::now(),
+    }));
+
+    // One line per delivery, printed as each event ends.
+    let (done_tx, done_rx) = mpsc::unbounded_channel();
+    recorder.observe(move |rec, _| {
+        if let Record::Terminal(t) = rec {
+            let _ = done_tx.send(t.clone());
+        }
+    });
+    let feed = receiver.as_ref().map(Receiver::subscribe);
+    let show_body = args.count == 1;
+    let printer = tokio::spawn(print_deliveries(done_rx, feed, show_body));
+
+    let cancel = CancellationToken::new();
+    {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("interrupted: finishing in-flight attempts, cancelling the rest");
+                cancel.cancel();
+            }
+        });
+    }
+
+    let (tx, rx) = mpsc::channel::<Job>(1024);
+    let source = {
+        let (cancel, target, count, event) = (
+            cancel.clone(),
+            target.clone(),
+            args.count,
+            kind.name.to_string(),
+        );
+        tokio::spawn(async move {
+            let mut next = Some(first);
+            for seq in 1..=count {
+                let (delivery_id, body) = match next.take() {
+                    Some(f) => f,
+                    None => make(&mut generator)?,
+                };
+                let job = Job {
+                    seq,
+                    event: event.clone(),
+                    delivery_id,
+                    body,
+                    target: target.clone(),
+                };
+                tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    sent = tx.send(job) => if sent.is_err() { break },
+                }
+            }
+            Ok::<(), InputError>(())
+        })
+    };
+    let config = DriveConfig {
+        concurrency,
+        retry,
+        seed,
+        ..DriveConfig::default()
+    };
+    drive::drive(rx, client, config, recorder.clone(), cancel.clone()).await;
+    source.await??;
+
+    let recorder = Arc::try_unwrap(recorder)
+        .map_err(|_| anyhow::anyhow!("recorder still shared after the run"))?;
+    let summary = recorder.finish()?;
+    printer.await??;
+    if let Some(r) = receiver {
+        r.shutdown().await;
+    }
+    eprint!("\n{}", summary.render());
+    Ok(if cancel.is_cancelled() {
+        Exit::Interrupted
+    } else if summary.all_delivered() {
+        Exit::Ok
+    } else {
+        Exit::ExpectationFailed
+    })
+}
+
+/// Prints a line per ended event; with the embedded receiver, also its verdict on the
+/// signature (and, for a single event, the body it received).
+async fn print_deliveries(
+    mut done: mpsc::UnboundedReceiver<TerminalRecord>,
+    mut feed: Option<broadcast::Receiver<Received>>,
+    show_body: bool,
+) -> std::io::Result<()> {
+    let mut seen: HashMap<String, Received> = HashMap::new();
+    while let Some(t) = done.recv().await {
+        let mark = if t.state == TerminalState::Delivered {
+            "✓"
+        } else {
+            "✗"
+        };
+        let status = t.status.map_or_else(|| "-".to_string(), |s| s.to_string());
+        out(format!(
+            "{mark} {:<22} {:<9} status {status:<3}  attempts {}  delivery {}",
+            t.event,
+            t.state.as_str(),
+            t.attempts,
+            t.delivery_id
+        ))?;
+        if let Some(feed) = feed.as_mut() {
+            // The receiver publishes before it answers, so the delivery is already queued.
+            while let Ok(r) = feed.try_recv() {
+                if let Some(id) = r.delivery_id.clone() {
+                    seen.insert(id, r);
+                }
+            }
+            if let Some(r) = seen.remove(&t.delivery_id) {
+                let verdict = match &r.verdict {
+                    Verdict::Verified { scheme } => format!("signature ✓ verified ({scheme})"),
+                    Verdict::Failed { reason, .. } => format!("signature ✗ {reason}"),
+                };
+                out(format!(
+                    "  receiver got {} over {}: {verdict}",
+                    r.path, r.version
+                ))?;
+                if show_body {
+                    let pretty = serde_json::from_slice::<serde_json::Value>(&r.body)
+                        .and_then(|v| serde_json::to_string_pretty(&v))
+                        .unwrap_or_else(|_| String::from_utf8_lossy(&r.body).into_owned());
+                    for line in pretty.lines() {
+                        out(format!("  {line}"))?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `--dry-run`: the exact request, as it would go on the wire.
+fn print_request(url: &str, job: &Job) -> std::io::Result<()> {
+    let headers = drive::request_headers(job, 1, chrono::Utc::now().timestamp());
+    out(format!("POST {url}"))?;
+    for (name, value) in &headers {
+        out(format!("{name}: {}", value.to_str().unwrap_or("<binary>")))?;
+    }
+    out("")?;
+    out(String::from_utf8_lossy(&job.body))?;
+    out("")
 }

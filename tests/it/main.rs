@@ -1,1 +1,4 @@
+//! cakemock's integration tests: one binary, one module per area.
 
+mod deliver; // the delivery loop against the in-process receiver
+mod support; // shared fixtures: TLS certificates
