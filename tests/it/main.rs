@@ -2,3 +2,4 @@
 
 mod deliver; // the delivery loop against the in-process receiver
 mod support; // shared fixtures: TLS certificates
+mod trigger; // `cakemock trigger` as a user runs it
