@@ -303,12 +303,8 @@ fn verify_names_the_knowable_cause_of_a_mismatch() {
         .stdout(predicate::str::contains("compact form"));
     // The right digest in base64, given to the hex scheme.
     let b64 = &vector("base64-docs-body");
-    let b64_signer =
-        Signer::new(Scheme::CakemailBase64, Secret::new(&b64.secret), None).unwrap();
-    let b64_sig = b64_signer
-        .sign("", 0, b64.body.as_bytes())
-        .remove(0)
-        .1;
+    let b64_signer = Signer::new(Scheme::CakemailBase64, Secret::new(&b64.secret), None).unwrap();
+    let b64_sig = b64_signer.sign("", 0, b64.body.as_bytes()).remove(0).1;
     verify_hex(b64.body.as_bytes(), &b64_sig, &b64.secret)
         .code(1)
         .stdout(predicate::str::contains("--signature cakemail-base64"));
