@@ -1,7 +1,10 @@
 //! Signing and verification in every scheme: `cakemail-hex` (the guide's
 //! `X-Cakemail-Signature`), `cakemail-base64` (the API's `x-signature`) and
 //! `standard` (Standard Webhooks). One small type holds the keyed MAC, signs,
-//! verifies in constant time, and never shows its secret.
+//! verifies in constant time, and never shows its secret. [`Signer::diagnose`] (in
+//! `sign/diagnose.rs`) explains a failed verification where that is knowable.
+
+mod diagnose;
 
 use std::time::Duration;
 
@@ -12,6 +15,8 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::InputError;
+
+pub use diagnose::Diagnosis;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -28,12 +33,14 @@ pub enum Scheme {
 }
 
 impl Scheme {
+    /// Every scheme, in the order help and errors list them.
     pub const ALL: [Scheme; 3] = [
         Scheme::CakemailHex,
         Scheme::CakemailBase64,
         Scheme::Standard,
     ];
 
+    /// The name `--signature` takes.
     pub fn as_str(self) -> &'static str {
         match self {
             Scheme::CakemailHex => "cakemail-hex",
@@ -63,6 +70,7 @@ impl std::fmt::Display for Scheme {
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a secret as given (for `standard`, `whsec_` + base64).
     pub fn new(s: impl Into<String>) -> Self {
         Secret(s.into())
     }
@@ -162,6 +170,7 @@ impl Signer {
         })
     }
 
+    /// The scheme this signer signs and verifies in.
     pub fn scheme(&self) -> Scheme {
         self.scheme
     }
@@ -322,5 +331,52 @@ mod tests {
         let s = Signer::new(Scheme::CakemailHex, Secret::new("topsecret"), None).unwrap();
         assert!(!format!("{s:?}").contains("topsecret"));
         assert!(!format!("{:?}", Secret::new("topsecret")).contains("topsecret"));
+    }
+
+    #[test]
+    fn standard_rejects_a_stale_timestamp_and_accepts_any_rotated_signature() {
+        let secret = Secret::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+        let signer = Signer::new(Scheme::Standard, secret, None).unwrap();
+        let body = b"{}";
+        let mut pairs = signer.sign("msg_1", 1_700_000_000, body);
+        let tol = Duration::from_secs(300);
+        assert_eq!(
+            signer.verify(&headers(&pairs), body, 1_700_000_301, tol),
+            Err(VerifyError::Stale {
+                skew_secs: 301,
+                tolerance_secs: 300
+            })
+        );
+        // Key rotation: an old signature first, the current one second.
+        pairs[2].1 = format!("v1,AAAA {}", pairs[2].1);
+        assert_eq!(
+            signer.verify(&headers(&pairs), body, 1_700_000_000, tol),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn malformed_headers_and_bad_settings_are_named() {
+        let hex = Signer::new(Scheme::CakemailHex, Secret::new("s"), None).unwrap();
+        let h = headers(&[("X-Cakemail-Signature".into(), "not-hex!".into())]);
+        let e = hex.verify(&h, b"", 0, Duration::ZERO).unwrap_err();
+        assert!(e.to_string().contains("is not hex"), "{e}");
+        let e = hex
+            .verify(&http::HeaderMap::new(), b"", 0, Duration::ZERO)
+            .unwrap_err();
+        assert_eq!(e, VerifyError::MissingHeader("X-Cakemail-Signature".into()));
+        let e = Signer::new(
+            Scheme::CakemailHex,
+            Secret::new("s"),
+            Some("bad header".into()),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("--signature-header"), "{e}");
+        let e = Signer::new(Scheme::Standard, Secret::new("whsec_!!!"), None).unwrap_err();
+        assert!(e.to_string().contains("whsec_"), "{e}");
+        assert!(
+            !e.to_string().contains("!!!"),
+            "the secret must not be echoed: {e}"
+        );
     }
 }
