@@ -3,7 +3,8 @@
 //! the loop runs them with bounded concurrency, signs each attempt, retries by policy,
 //! and records every attempt and exactly one terminal state per job.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -11,7 +12,7 @@ use chrono::Utc;
 use http::{HeaderMap, HeaderName, HeaderValue, Uri};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -45,6 +46,9 @@ pub struct Job {
     pub delivery_id: String,
     pub body: Bytes,
     pub target: Arc<Target>,
+    /// Jobs of one lane (one contact) start in order: each waits until the previous
+    /// job of its lane has made its first attempt. Retries do not hold the lane.
+    pub lane: Option<u64>,
 }
 
 /// How the loop delivers.
@@ -94,6 +98,7 @@ pub async fn drive(
         });
     }
     let config = Arc::new(config);
+    let lanes: Lanes = Arc::new(Mutex::new(HashMap::new()));
     let mut running = JoinSet::new();
     loop {
         let permit = tokio::select! {
@@ -113,6 +118,7 @@ pub async fn drive(
             },
         };
         recorder.generated();
+        let turn = job.lane.map(|lane| LaneTurn::take(&lanes, lane, job.seq));
         let (client, config, recorder, cancel, hard) = (
             client.clone(),
             config.clone(),
@@ -121,7 +127,7 @@ pub async fn drive(
             hard.clone(),
         );
         running.spawn(async move {
-            deliver_job(job, &client, &config, &recorder, &cancel, &hard).await;
+            deliver_job(job, turn, &client, &config, &recorder, &cancel, &hard).await;
             drop(permit);
         });
         // Reap finished tasks as we go so the set stays small on long runs.
@@ -140,6 +146,7 @@ pub async fn drive(
 /// The attempts of one job, from the first to its terminal state.
 async fn deliver_job(
     job: Job,
+    mut turn: Option<LaneTurn>,
     client: &HttpClient,
     config: &DriveConfig,
     recorder: &Recorder,
@@ -149,6 +156,16 @@ async fn deliver_job(
     let mut jitter =
         ChaCha8Rng::seed_from_u64(config.seed ^ job.seq.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let target_label = job.target.url.to_string();
+    if let Some(t) = turn.as_mut() {
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => {
+                terminal(recorder, &job, TerminalState::Cancelled, 0, None);
+                return;
+            }
+            _ = t.wait() => {}
+        }
+    }
     let mut attempt: u32 = 1;
     loop {
         let sent_at = Utc::now();
@@ -161,6 +178,7 @@ async fn deliver_job(
             ),
             r = client.send(&job.target.url, headers, deliver::full(job.body.clone())) => r,
         };
+        drop(turn.take());
         let verdict = deliver::classify(&outcome);
         let (status, version, error, message, excerpt, retry_after) = match &outcome {
             Outcome::Response {
@@ -236,6 +254,61 @@ async fn deliver_job(
         terminal(recorder, &job, state, attempt, status);
         return;
     }
+}
+
+/// Per lane: the seq of its latest job and the signal that job's first attempt is made.
+type Lanes = Arc<Mutex<HashMap<u64, (u64, oneshot::Receiver<()>)>>>;
+
+/// A job's place in its lane: what it waits for, and what it signals.
+struct LaneTurn {
+    lanes: Lanes,
+    lane: u64,
+    seq: u64,
+    previous: Option<oneshot::Receiver<()>>,
+    done: Option<oneshot::Sender<()>>,
+}
+
+impl LaneTurn {
+    fn take(lanes: &Lanes, lane: u64, seq: u64) -> LaneTurn {
+        let (tx, rx) = oneshot::channel();
+        let previous = lock(lanes).insert(lane, (seq, rx)).map(|(_, r)| r);
+        LaneTurn {
+            lanes: lanes.clone(),
+            lane,
+            seq,
+            previous,
+            done: Some(tx),
+        }
+    }
+
+    async fn wait(&mut self) {
+        if let Some(p) = self.previous.take() {
+            // A dropped sender (its job ended early) also releases the lane.
+            let _ = p.await;
+        }
+    }
+}
+
+impl Drop for LaneTurn {
+    /// Releases the next job of the lane (after the first attempt, or when the job ends
+    /// without one); forgets the lane when no job is queued on it, so the map holds
+    /// only lanes with work in flight.
+    fn drop(&mut self) {
+        if let Some(tx) = self.done.take() {
+            let _ = tx.send(());
+        }
+        let mut lanes = lock(&self.lanes);
+        if lanes
+            .get(&self.lane)
+            .is_some_and(|(seq, _)| *seq == self.seq)
+        {
+            lanes.remove(&self.lane);
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn terminal(

@@ -109,6 +109,7 @@ pub async fn exec(args: Args) -> Result<Exit> {
                 delivery_id,
                 body,
                 target: target.clone(),
+                lane: None,
             };
             print_request(&url, &job)?;
         }
@@ -182,6 +183,7 @@ pub async fn exec(args: Args) -> Result<Exit> {
                     delivery_id,
                     body,
                     target: target.clone(),
+                    lane: None,
                 };
                 tokio::select! {
                     _ = cancel.cancelled() => break,

@@ -99,6 +99,7 @@ pub async fn deliver(url: &str, signer: Signer, bodies: Vec<(String, Bytes)>, se
                 delivery_id: format!("dlv_{seq}"),
                 body,
                 target: target.clone(),
+                lane: None,
             };
             tx.send(job).await.unwrap();
         }
@@ -513,12 +514,17 @@ async fn every_event_of_both_flavors_verifies_in_every_scheme() {
     for flavor in [Flavor::Docs, Flavor::Api] {
         let mut g = Generator::new(flavor, 42);
         let campaign = g.campaign();
-        let start = chrono::DateTime::parse_from_rfc3339("2024-03-15T10:30:00Z").unwrap().to_utc();
+        let start = chrono::DateTime::parse_from_rfc3339("2024-03-15T10:30:00Z")
+            .unwrap()
+            .to_utc();
         let bodies: Vec<(String, Bytes)> = catalogue(flavor)
             .iter()
             .map(|kind| {
                 let contact = g.contact();
-                (kind.name.to_string(), to_bytes(&g.event(kind, start, &contact, &campaign)))
+                (
+                    kind.name.to_string(),
+                    to_bytes(&g.event(kind, start, &contact, &campaign)),
+                )
             })
             .collect();
         assert_eq!(bodies.len(), if flavor == Flavor::Docs { 9 } else { 59 });
@@ -528,13 +534,28 @@ async fn every_event_of_both_flavors_verifies_in_every_scheme() {
             let signer = Signer::new(scheme, secret, None).unwrap();
             let run = deliver(rx.url(), signer, bodies.clone(), Setup::default()).await;
             run.assert_accounted();
-            assert_eq!(run.summary.count(TerminalState::Delivered), bodies.len() as u64, "{flavor:?} {scheme}");
+            assert_eq!(
+                run.summary.count(TerminalState::Delivered),
+                bodies.len() as u64,
+                "{flavor:?} {scheme}"
+            );
             let got = rx.received();
             assert_eq!(got.len(), bodies.len());
             for r in &got {
-                assert_eq!(r.verdict, Verdict::Verified { scheme }, "{flavor:?} {:?}", r.event);
-                let (_, sent) = bodies.iter().find(|(name, _)| Some(name) == r.event.as_ref()).unwrap();
-                assert_eq!(&r.body, sent, "the receiver got other bytes than were signed");
+                assert_eq!(
+                    r.verdict,
+                    Verdict::Verified { scheme },
+                    "{flavor:?} {:?}",
+                    r.event
+                );
+                let (_, sent) = bodies
+                    .iter()
+                    .find(|(name, _)| Some(name) == r.event.as_ref())
+                    .unwrap();
+                assert_eq!(
+                    &r.body, sent,
+                    "the receiver got other bytes than were signed"
+                );
                 assert_eq!(r.header("content-type"), Some("application/json"));
                 assert!(r.header("user-agent").unwrap().starts_with("cakemock/"));
             }
