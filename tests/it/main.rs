@@ -1,1 +1,1 @@
-
+mod payload; // generated bodies: fixtures, JavaScript round trip, determinism, --set
