@@ -311,7 +311,7 @@ impl fmt::Display for Rfc3339 {
         out[13] = b':';
         out[14..16].copy_from_slice(&d2(t.minute()));
         out[16] = b':';
-        // A leap second (chrono's nanosecond overflow) still shows as :59 or :60.
+        // A leap second shows as :59 (chrono keeps it in the nanoseconds).
         out[17..19].copy_from_slice(&d2(t.second()));
         out[19] = b'Z';
         // All bytes written above are ASCII.

@@ -1,4 +1,5 @@
-//! Unit tests of the generator: what a receiver author would notice in the bodies.
+//! Unit tests of the generator: what a receiver author would notice in the bodies
+//! (shape, realism, determinism, and that the Value and byte paths agree).
 
 use super::*;
 use crate::events::{catalogue, find};
