@@ -67,6 +67,10 @@ pub async fn exec(args: Args) -> Result<Exit> {
     let sets = args.generation.set.clone();
     let make = move |g: &mut Generator| -> Result<(String, bytes::Bytes), InputError> {
         let contact = g.contact();
+        if sets.is_empty() {
+            let body = g.event_bytes(kind, start, &contact, &campaign);
+            return Ok((g.delivery_id(), body));
+        }
         let mut body = g.event(kind, start, &contact, &campaign);
         for s in &sets {
             payload::set_path(&mut body, s)
