@@ -4,6 +4,7 @@
 pub mod common;
 pub mod events;
 pub mod listen;
+pub mod session;
 pub mod sign;
 pub mod trigger;
 pub mod verify;

@@ -11,12 +11,12 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::cmd::common::{self, DeliveryArgs, GenerationArgs, out};
-use crate::deliver::HttpClient;
+use crate::cmd::session::{Ended, Session};
 use crate::drive::{self, DriveConfig, Job, Target};
 use crate::events;
 use crate::payload::{self, Generator};
 use crate::receiver::{Received, Receiver, ReceiverConfig, Verdict};
-use crate::record::{Record, RunRecord, TerminalRecord, TerminalState};
+use crate::record::{Record, TerminalRecord, TerminalState};
 use crate::sign::Secret;
 use crate::{Exit, InputError};
 
@@ -135,67 +135,44 @@ pub async fn exec(args: Args) -> Result<Exit> {
     };
     let target = Arc::new(Target { url, signer });
 
-    let client = Arc::new(HttpClient::new(&client_config)?);
-    let recorder = Arc::new(crate::record::Recorder::new(args.delivery.log.as_deref())?);
-    recorder.record(Record::Run(RunRecord {
-        tool: drive::USER_AGENT.to_string(),
-        command: format!("trigger {}", kind.name),
+    let session = Session::start(
+        &client_config,
+        args.delivery.log.as_deref(),
+        format!("trigger {}", kind.name),
         seed,
-        started_at: chrono::Utc::now(),
-    }));
-
+    )?;
     // One line per delivery, printed as each event ends.
     let (done_tx, done_rx) = mpsc::unbounded_channel();
-    recorder.observe(move |rec, _| {
+    session.recorder.observe(move |rec, _| {
         if let Record::Terminal(t) = rec {
             let _ = done_tx.send(t.clone());
         }
     });
     let feed = receiver.as_ref().map(Receiver::subscribe);
-    let show_body = args.count == 1;
-    let printer = tokio::spawn(print_deliveries(done_rx, feed, show_body));
+    let printer = tokio::spawn(print_deliveries(done_rx, feed, args.count == 1));
 
-    let cancel = CancellationToken::new();
-    {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("interrupted: finishing in-flight attempts, cancelling the rest");
-                cancel.cancel();
+    let (count, event) = (args.count, kind.name.to_string());
+    let source = move |tx: mpsc::Sender<Job>, cancel: CancellationToken| async move {
+        let mut next = Some(first);
+        for seq in 1..=count {
+            let (delivery_id, body) = match next.take() {
+                Some(f) => f,
+                None => make(&mut generator)?,
+            };
+            let job = Job {
+                seq,
+                event: event.clone(),
+                delivery_id,
+                body,
+                target: target.clone(),
+                lane: None,
+            };
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                sent = tx.send(job) => if sent.is_err() { break },
             }
-        });
-    }
-
-    let (tx, rx) = mpsc::channel::<Job>(1024);
-    let source = {
-        let (cancel, target, count, event) = (
-            cancel.clone(),
-            target.clone(),
-            args.count,
-            kind.name.to_string(),
-        );
-        tokio::spawn(async move {
-            let mut next = Some(first);
-            for seq in 1..=count {
-                let (delivery_id, body) = match next.take() {
-                    Some(f) => f,
-                    None => make(&mut generator)?,
-                };
-                let job = Job {
-                    seq,
-                    event: event.clone(),
-                    delivery_id,
-                    body,
-                    target: target.clone(),
-                    lane: None,
-                };
-                tokio::select! {
-                    _ = cancel.cancelled() => break,
-                    sent = tx.send(job) => if sent.is_err() { break },
-                }
-            }
-            Ok::<(), InputError>(())
-        })
+        }
+        Ok(())
     };
     let config = DriveConfig {
         concurrency,
@@ -203,18 +180,17 @@ pub async fn exec(args: Args) -> Result<Exit> {
         seed,
         ..DriveConfig::default()
     };
-    drive::drive(rx, client, config, recorder.clone(), cancel.clone()).await;
-    source.await??;
-
-    let recorder = Arc::try_unwrap(recorder)
-        .map_err(|_| anyhow::anyhow!("recorder still shared after the run"))?;
-    let summary = recorder.finish()?;
+    let ended = session.run(config, source).await;
     printer.await??;
     if let Some(r) = receiver {
         r.shutdown().await;
     }
+    let Ended {
+        summary,
+        interrupted,
+    } = ended?;
     eprint!("\n{}", summary.render());
-    Ok(if cancel.is_cancelled() {
+    Ok(if interrupted {
         Exit::Interrupted
     } else if summary.all_delivered() {
         Exit::Ok
