@@ -1,5 +1,5 @@
 //! The client's TLS configuration: webpki and system roots (or `--cacert` alone),
-//! ALPN for h2 and http/1.1, and `--insecure` (no certificate check at all).
+//! and `--insecure` (no certificate check at all). ALPN is the connector's business.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -23,7 +23,7 @@ pub fn client_config(cacert: Option<&Path>, insecure: bool) -> Result<rustls::Cl
     let builder = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .context("TLS: no protocol versions available")?;
-    let mut config = if insecure {
+    let config = if insecure {
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AcceptAnyCert(provider())))
@@ -69,7 +69,7 @@ pub fn client_config(cacert: Option<&Path>, insecure: bool) -> Result<rustls::Cl
         }
         builder.with_root_certificates(roots).with_no_client_auth()
     };
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // ALPN (h2, http/1.1) is set by the hyper-rustls connector from the enabled versions.
     Ok(config)
 }
 
