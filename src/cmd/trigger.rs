@@ -10,15 +10,17 @@ use clap::Args as ClapArgs;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
+use crate::clock::format_duration;
 use crate::cmd::common::{self, DeliveryArgs, GenerationArgs, out};
 use crate::cmd::session::{Ended, Session};
 use crate::drive::{self, DriveConfig, Job, Target};
 use crate::events;
 use crate::payload::{self, Generator};
 use crate::receiver::{Received, Receiver, ReceiverConfig, Verdict};
-use crate::record::{Record, TerminalRecord, TerminalState};
+use crate::record::{AttemptRecord, Record, TerminalRecord, TerminalState};
 use crate::sign::Secret;
 use crate::{Exit, InputError};
+use std::time::Duration;
 
 pub const EXAMPLES: &str = "\
 Examples:
@@ -143,10 +145,15 @@ pub async fn exec(args: Args) -> Result<Exit> {
     )?;
     // One line per delivery, printed as each event ends.
     let (done_tx, done_rx) = mpsc::unbounded_channel();
-    session.recorder.observe(move |rec, _| {
-        if let Record::Terminal(t) = rec {
-            let _ = done_tx.send(t.clone());
+    let mut last_attempt: HashMap<u64, AttemptRecord> = HashMap::new();
+    session.recorder.observe(move |rec, _| match rec {
+        Record::Attempt(a) => {
+            last_attempt.insert(a.seq, a.clone());
         }
+        Record::Terminal(t) => {
+            let _ = done_tx.send((t.clone(), last_attempt.remove(&t.seq)));
+        }
+        Record::Run(_) => {}
     });
     let feed = receiver.as_ref().map(Receiver::subscribe);
     let printer = tokio::spawn(print_deliveries(done_rx, feed, args.count == 1));
@@ -202,25 +209,13 @@ pub async fn exec(args: Args) -> Result<Exit> {
 /// Prints a line per ended event; with the embedded receiver, also its verdict on the
 /// signature (and, for a single event, the body it received).
 async fn print_deliveries(
-    mut done: mpsc::UnboundedReceiver<TerminalRecord>,
+    mut done: mpsc::UnboundedReceiver<(TerminalRecord, Option<AttemptRecord>)>,
     mut feed: Option<broadcast::Receiver<Received>>,
     show_body: bool,
 ) -> std::io::Result<()> {
     let mut seen: HashMap<String, Received> = HashMap::new();
-    while let Some(t) = done.recv().await {
-        let mark = if t.state == TerminalState::Delivered {
-            "✓"
-        } else {
-            "✗"
-        };
-        let status = t.status.map_or_else(|| "-".to_string(), |s| s.to_string());
-        out(format!(
-            "{mark} {:<22} {:<9} status {status:<3}  attempts {}  delivery {}",
-            t.event,
-            t.state.as_str(),
-            t.attempts,
-            t.delivery_id
-        ))?;
+    while let Some((t, last)) = done.recv().await {
+        out(delivery_line(&t, last.as_ref()))?;
         if let Some(feed) = feed.as_mut() {
             // The receiver publishes before it answers, so the delivery is already queued.
             while let Ok(r) = feed.try_recv() {
@@ -249,6 +244,42 @@ async fn print_deliveries(
         }
     }
     Ok(())
+}
+
+/// `✓ email.opened  delivered  200  1.3ms  1 attempt  "OK"  delivery 198f73fa-...`
+fn delivery_line(t: &TerminalRecord, last: Option<&AttemptRecord>) -> String {
+    let mark = if t.state == TerminalState::Delivered {
+        "✓"
+    } else {
+        "✗"
+    };
+    let answer = match last {
+        Some(AttemptRecord {
+            status: Some(s), ..
+        }) => s.to_string(),
+        Some(AttemptRecord { error: Some(e), .. }) => e.as_str().to_string(),
+        _ => "-".to_string(),
+    };
+    let latency = last.map_or_else(
+        || "-".to_string(),
+        |a| format_duration(Duration::from_micros(a.latency_us)),
+    );
+    let plural = if t.attempts == 1 { "" } else { "s" };
+    let excerpt = last
+        .and_then(|a| a.response_excerpt.as_deref().or(a.message.as_deref()))
+        .map(|e| {
+            let one_line: String = e.split_whitespace().collect::<Vec<_>>().join(" ");
+            let cut: String = one_line.chars().take(60).collect();
+            format!("  {cut:?}")
+        })
+        .unwrap_or_default();
+    format!(
+        "{mark} {:<20} {:<9} {answer:<9} {latency:>8}  {} attempt{plural}{excerpt}  delivery {}",
+        t.event,
+        t.state.as_str(),
+        t.attempts,
+        t.delivery_id
+    )
 }
 
 /// `--dry-run`: the exact request, as it would go on the wire.
