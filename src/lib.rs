@@ -43,3 +43,8 @@ pub use error::{Exit, InputError};
 pub async fn run(cli: cmd::Cli) -> Exit {
     cmd::exec(cli).await
 }
+
+/// The README's Rust examples, compiled by `cargo test` so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -127,7 +127,10 @@ pub async fn exec(args: Args) -> Result<Exit> {
         Some(url) => (url, None),
         None => {
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-            let r = Receiver::start(listener, ReceiverConfig::new(secret)).await?;
+            let mut config = ReceiverConfig::new(secret);
+            // Verdicts are read from the live feed; the inbox need not hold a whole run.
+            config.keep = 1024;
+            let r = Receiver::start(listener, config).await?;
             eprintln!(
                 "no --target: delivering to the embedded receiver at {}",
                 r.url()
