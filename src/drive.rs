@@ -4,6 +4,8 @@
 //! and records every attempt and exactly one terminal state per job.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -61,6 +63,17 @@ pub struct DriveConfig {
     pub seed: u64,
     /// After cancellation, how long in-flight attempts may still finish.
     pub grace: Duration,
+    /// Consulted before every attempt (retries included); `None` lets all through.
+    /// Store mode uses it for each webhook's `rate_limit` (see [`Gate`]).
+    pub gate: Option<Arc<dyn Gate>>,
+}
+
+/// Holds attempts back until they may start: per-webhook rate limits in store mode
+/// (`crate::store::RateGate`). It waits while holding a concurrency slot, so give
+/// the loop enough slots when some targets are slow to pass.
+pub trait Gate: Send + Sync + std::fmt::Debug {
+    /// Resolves when `job`'s next attempt may start.
+    fn ready<'a>(&'a self, job: &'a Job) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 }
 
 impl Default for DriveConfig {
@@ -71,6 +84,7 @@ impl Default for DriveConfig {
             speed: Speed::default(),
             seed: 0,
             grace: Duration::from_secs(2),
+            gate: None,
         }
     }
 }
@@ -168,6 +182,16 @@ async fn deliver_job(
     }
     let mut attempt: u32 = 1;
     loop {
+        if let Some(gate) = &config.gate {
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => {
+                    terminal(recorder, &job, TerminalState::Cancelled, attempt - 1, None);
+                    return;
+                }
+                _ = gate.ready(&job) => {}
+            }
+        }
         let sent_at = Utc::now();
         let headers = request_headers(&job, attempt, sent_at.timestamp());
         let (outcome, latency) = tokio::select! {

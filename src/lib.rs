@@ -15,6 +15,8 @@
 //! - [`record`]: the attempt log (JSON Lines), the seam between running and reporting.
 //! - [`summary`]: the accumulator that turns records into the end-of-run summary.
 //! - [`receiver`]: the embedded receiver (`cakemock listen`, the default target).
+//! - [`store`]: the webhook store (`cakemock webhooks`), fan-out and per-webhook rate limits.
+//! - [`api`]: the mock Cakemail API (`cakemock serve`) and its `/_mock/` control endpoints.
 //! - [`cmd`]: one module per subcommand, each an `Args` and an `exec`.
 //!
 //! # Data flow
@@ -34,6 +36,7 @@ pub mod receiver;
 pub mod record;
 pub mod retry;
 pub mod sign;
+pub mod store;
 pub mod summary;
 pub mod tls;
 
