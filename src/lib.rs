@@ -25,6 +25,7 @@
 //! [`deliver::HttpClient`] -> [`deliver::Outcome`] -> [`record::Record`]s -> attempt
 //! log + [`summary::Summary`] -> printed summary and exit code.
 
+pub mod api;
 pub mod clock;
 pub mod cmd;
 pub mod deliver;

@@ -4,10 +4,12 @@
 pub mod common;
 pub mod events;
 pub mod listen;
+pub mod serve;
 pub mod session;
 pub mod sign;
 pub mod trigger;
 pub mod verify;
+pub mod webhooks;
 
 use clap::{Parser, Subcommand};
 
@@ -40,6 +42,12 @@ pub enum Command {
     /// Check a body against a signature header; exit 0 if it verifies, 1 if not.
     #[command(after_help = verify::EXAMPLES)]
     Verify(verify::Args),
+    /// Manage stored webhooks as Cakemail's guide shows: create, list, get, update, test, delete, archive.
+    #[command(after_help = webhooks::EXAMPLES)]
+    Webhooks(webhooks::Args),
+    /// Run a local Cakemail API (token, webhooks) with /_mock/ control endpoints.
+    #[command(after_help = serve::EXAMPLES)]
+    Serve(serve::Args),
 }
 
 /// Runs a parsed command line and maps errors to exit codes, printing them on stderr.
@@ -50,6 +58,8 @@ pub async fn exec(cli: Cli) -> Exit {
         Command::Events(a) => events::exec(a).await,
         Command::Sign(a) => sign::exec(a).await,
         Command::Verify(a) => verify::exec(a).await,
+        Command::Webhooks(a) => webhooks::exec(a).await,
+        Command::Serve(a) => serve::exec(a).await,
     };
     match result {
         Ok(exit) => exit,

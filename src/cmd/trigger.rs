@@ -1,6 +1,7 @@
 //! `cakemock trigger EVENT`: generate one (or `--count N`) realistic signed events,
 //! deliver them through the delivery loop, print one line per delivery. With no
-//! `--target`, the embedded receiver is started and reports what it received.
+//! `--target`, the stored webhooks subscribed to the event get it (`webhooks::fanout`);
+//! with none, the embedded receiver is started and reports what it received.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::format_duration;
 use crate::cmd::common::{self, DeliveryArgs, GenerationArgs, out};
 use crate::cmd::session::{Ended, Session};
+use crate::cmd::webhooks;
 use crate::drive::{self, DriveConfig, Job, Target};
 use crate::events;
 use crate::payload::{self, Generator};
@@ -62,6 +64,20 @@ pub async fn exec(args: Args) -> Result<Exit> {
         .as_deref()
         .map(common::parse_target)
         .transpose()?;
+
+    // Store mode: with no --target, the stored webhooks subscribed to the event get it.
+    if target_url.is_none()
+        && let Some(plan) = webhooks::fanout::plan(&args, kind)?
+    {
+        let settled = webhooks::fanout::Settled {
+            seed,
+            start,
+            client: client_config,
+            retry,
+            concurrency,
+        };
+        return webhooks::fanout::exec(args, plan, settled).await;
+    }
 
     // Generation is checked before anything is sent: a bad --set fails the run, not event 7.
     let mut generator = Generator::new(flavor, seed);
@@ -250,7 +266,7 @@ async fn print_deliveries(
 }
 
 /// `✓ email.opened  delivered  200  1.3ms  1 attempt  "OK"  delivery 198f73fa-...`
-fn delivery_line(t: &TerminalRecord, last: Option<&AttemptRecord>) -> String {
+pub(crate) fn delivery_line(t: &TerminalRecord, last: Option<&AttemptRecord>) -> String {
     let mark = if t.state == TerminalState::Delivered {
         "✓"
     } else {
@@ -286,7 +302,7 @@ fn delivery_line(t: &TerminalRecord, last: Option<&AttemptRecord>) -> String {
 }
 
 /// `--dry-run`: the exact request, as it would go on the wire.
-fn print_request(url: &str, job: &Job) -> std::io::Result<()> {
+pub(crate) fn print_request(url: &str, job: &Job) -> std::io::Result<()> {
     let headers = drive::request_headers(job, 1, chrono::Utc::now().timestamp());
     out(format!("POST {url}"))?;
     for (name, value) in &headers {

@@ -65,8 +65,11 @@ impl Window {
 /// held weakly so the address cannot be reused while an entry refers to it.
 #[derive(Debug, Default)]
 pub struct RateGate {
-    windows: Mutex<HashMap<usize, (Weak<Target>, Arc<Window>)>>,
+    windows: Mutex<HashMap<usize, Entry>>,
 }
+
+/// A target (held weakly) and its window.
+type Entry = (Weak<Target>, Arc<Window>);
 
 impl RateGate {
     pub fn new() -> RateGate {
@@ -127,7 +130,10 @@ mod tests {
         }
         at.sort();
         for pair in at.windows(6) {
-            assert!(pair[5] - pair[0] >= Duration::from_secs(1), "6 starts within a second");
+            assert!(
+                pair[5] - pair[0] >= Duration::from_secs(1),
+                "6 starts within a second"
+            );
         }
         // 50 starts at 5 per second: the last one 9 seconds after the first, not later.
         assert_eq!(at[49] - t0, Duration::from_secs(9));

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::InputError;
 pub use limit::{RateGate, Window};
-pub use subs::{Subscriber, Subscriptions, targets_for};
+pub use subs::{Bodies, Edit, Subscriber, Subscriptions, targets_for};
 pub use webhook::{
     DEFAULT_RATE_LIMIT, FIRST_ID, MAX_URL, NewWebhook, Period, Status, Webhook, WebhookPatch,
     check_url, parse_events,
@@ -87,6 +87,14 @@ impl Doc {
         &self.webhooks[last]
     }
 
+    /// Archives (or unarchives) webhook `id`; true when its status changed.
+    pub fn set_archived(&mut self, id: &str, archived: bool, now: i64) -> Result<bool, InputError> {
+        let w = self.find_mut(id)?;
+        let before = w.status;
+        w.set_archived(archived, now);
+        Ok(w.status != before)
+    }
+
     /// True when any active webhook exists (fan-out replaces the embedded receiver).
     pub fn has_active(&self) -> bool {
         self.webhooks.iter().any(|w| w.status == Status::Active)
@@ -104,7 +112,11 @@ impl Store {
     /// The store in the directory `$CAKEMOCK_HOME`, else `$XDG_DATA_HOME/cakemock`,
     /// else `~/.local/share/cakemock`.
     pub fn from_env() -> Result<Store> {
-        let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let var = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
         let dir = var("CAKEMOCK_HOME")
             .or_else(|| var("XDG_DATA_HOME").map(|d| d.join("cakemock")))
             .or_else(|| var("HOME").map(|h| h.join(".local/share/cakemock")))
@@ -288,7 +300,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(store.path()).unwrap().permissions().mode();
+            let mode = std::fs::metadata(store.path())
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         let again = store.load().unwrap();
@@ -328,6 +343,9 @@ mod tests {
         assert!(store.load().unwrap().webhooks.is_empty());
         std::fs::write(store.path(), b"{oops").unwrap();
         let e = format!("{:#}", store.load().unwrap_err());
-        assert!(e.contains("webhooks.json") && e.contains("fix or remove"), "{e}");
+        assert!(
+            e.contains("webhooks.json") && e.contains("fix or remove"),
+            "{e}"
+        );
     }
 }

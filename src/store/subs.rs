@@ -7,11 +7,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
 
 use super::limit::{RateGate, Window};
 use super::{Doc, Period, Status, Store, Webhook};
-use crate::drive::Target;
+use crate::InputError;
+use crate::drive::{Job, Target};
 use crate::events::{EventKind, Flavor};
+use crate::payload::{self, Campaign, Generator};
 use crate::sign::{Scheme, Secret, Signer};
 
 /// One webhook an event goes to.
@@ -143,12 +147,89 @@ impl Subscriptions {
     }
 }
 
+/// A change applied to each generated body before it is sent (`--set`, `data`).
+pub type Edit<'a> = &'a (dyn Fn(&mut Value) -> Result<(), InputError> + Send + Sync);
+
+/// Realistic bodies for fan-out, one seeded generator per flavor: the subscribers of
+/// one flavor get the same body for an event; each (event, webhook) pair gets its own
+/// delivery id, since each webhook's delivery is retried and deduplicated on its own.
+pub struct Bodies {
+    seed: u64,
+    gens: HashMap<Flavor, (Generator, Campaign)>,
+}
+
+impl Bodies {
+    pub fn new(seed: u64) -> Bodies {
+        Bodies {
+            seed,
+            gens: HashMap::new(),
+        }
+    }
+
+    fn generator(&mut self, flavor: Flavor) -> &mut (Generator, Campaign) {
+        let seed = self.seed;
+        self.gens.entry(flavor).or_insert_with(|| {
+            let mut g = Generator::new(flavor, seed);
+            let c = g.campaign();
+            (g, c)
+        })
+    }
+
+    /// The jobs of one event for `subscribers`, numbered from `*seq + 1`, each paired
+    /// with its webhook's id.
+    pub fn jobs(
+        &mut self,
+        subscribers: &[Subscriber],
+        at: DateTime<Utc>,
+        edit: Option<Edit<'_>>,
+        seq: &mut u64,
+    ) -> Result<Vec<(Job, String)>, InputError> {
+        let mut made: HashMap<&'static str, bytes::Bytes> = HashMap::new();
+        let mut jobs = Vec::with_capacity(subscribers.len());
+        for sub in subscribers {
+            let body = match made.get(sub.kind.name) {
+                Some(b) => b.clone(),
+                None => {
+                    let (g, campaign) = self.generator(sub.flavor);
+                    let contact = g.contact();
+                    let body = match edit {
+                        None => g.event_bytes(sub.kind, at, &contact, campaign),
+                        Some(edit) => {
+                            let mut v = g.event(sub.kind, at, &contact, campaign);
+                            edit(&mut v)?;
+                            payload::to_bytes(&v)
+                        }
+                    };
+                    made.insert(sub.kind.name, body.clone());
+                    body
+                }
+            };
+            *seq += 1;
+            let delivery_id = self.generator(sub.flavor).0.delivery_id();
+            let job = Job {
+                seq: *seq,
+                event: sub.kind.name.to_string(),
+                delivery_id,
+                body,
+                target: sub.target.clone(),
+                lane: None,
+            };
+            jobs.push((job, sub.webhook_id.clone()));
+        }
+        Ok(jobs)
+    }
+}
+
 /// The targets of the active webhooks in the default store subscribed to `event`.
 /// For a whole run prefer [`Subscriptions::load`] once and its
 /// [`gate`](Subscriptions::gate), which also enforces each webhook's rate limit.
 pub fn targets_for(event: &str) -> Result<Vec<Arc<Target>>> {
     let subs = Subscriptions::load(&Store::from_env()?)?;
-    Ok(subs.for_event(event).into_iter().map(|s| s.target).collect())
+    Ok(subs
+        .for_event(event)
+        .into_iter()
+        .map(|s| s.target)
+        .collect())
 }
 
 #[cfg(test)]
@@ -182,9 +263,7 @@ mod tests {
         let b = add(&store, "http://b/", "Email.Opened");
         let c = add(&store, "http://c/", "email.opened");
         add(&store, "http://d/", "email.clicked");
-        store
-            .update(|d| Ok(d.find_mut(&c)?.set_archived(true, 1)))
-            .unwrap();
+        store.update(|d| Ok(d.set_archived(&c, true, 1)?)).unwrap();
         let mut subs = Subscriptions::load(&store).unwrap();
         let got = subs.for_event("email.opened");
         let ids: Vec<_> = got.iter().map(|s| s.webhook_id.as_str()).collect();

@@ -35,9 +35,7 @@ impl Status {
 }
 
 /// The period `rate_limit` counts deliveries over.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Period {
     #[default]
@@ -243,7 +241,11 @@ pub fn check_url(url: &str) -> Result<String, String> {
         .map_err(|_| "not a valid URL; expected e.g. https://api.yourapp.com/webhooks/cakemail")?;
     match uri.scheme_str() {
         Some("http" | "https") => {}
-        Some(other) => return Err(format!("scheme {other:?} is not supported; use http or https")),
+        Some(other) => {
+            return Err(format!(
+                "scheme {other:?} is not supported; use http or https"
+            ));
+        }
         None => return Err("the scheme is missing; expected http:// or https://".into()),
     }
     if uri.host().is_none_or(str::is_empty) {
@@ -274,7 +276,13 @@ mod tests {
     #[test]
     fn event_lists_take_one_flavor_and_name_the_valid_ones() {
         let (e, f) = parse_events("email.sent, email.opened,email.sent").unwrap();
-        assert_eq!((e, f), (vec!["email.sent".into(), "email.opened".into()], Flavor::Docs));
+        assert_eq!(
+            (e, f),
+            (
+                vec!["email.sent".into(), "email.opened".into()],
+                Flavor::Docs
+            )
+        );
         let (e, f) = parse_events("Email.Opened").unwrap();
         assert_eq!((e, f), (vec!["Email.Opened".to_string()], Flavor::Api));
         let err = parse_events("email.sent,email.opend").unwrap_err().0;
@@ -297,8 +305,14 @@ mod tests {
             rate_limit_period: Period::Second,
         }
         .into_webhook("123".into(), 0);
-        assert_eq!(w.subscribed_to("email.opened").unwrap().name, "email.opened");
-        assert_eq!(w.subscribed_to("Email.Opened").unwrap().name, "email.opened");
+        assert_eq!(
+            w.subscribed_to("email.opened").unwrap().name,
+            "email.opened"
+        );
+        assert_eq!(
+            w.subscribed_to("Email.Opened").unwrap().name,
+            "email.opened"
+        );
         assert!(w.subscribed_to("email.sent").is_none());
         assert!(w.subscribed_to("Contact.Added").is_none());
         assert_eq!(w.api_event(), "Email.Opened");

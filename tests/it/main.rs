@@ -3,6 +3,8 @@
 mod deliver; // the delivery loop against the in-process receiver
 mod payload; // canonical fixtures, the Node JSON round trip, determinism, --set
 mod receiver; // the embedded receiver: verification, response scripts, TLS, h2c, listen
+mod serve; // `cakemock serve`: the mock API's shapes, auth, fan-out, rate limits, races with the CLI
 mod sign; // known-answer vectors and the `sign` / `verify` commands
 mod support; // shared fixtures: TLS certificates, raw HTTP clients
 mod trigger; // `cakemock trigger` as a user runs it
+mod webhooks; // `cakemock webhooks` and store-mode fan-out as a user runs them
