@@ -29,6 +29,7 @@ pub mod deliver;
 pub mod drive;
 pub mod error;
 pub mod events;
+pub mod pace;
 pub mod payload;
 pub mod receiver;
 pub mod record;
