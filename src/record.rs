@@ -84,6 +84,9 @@ pub struct AttemptRecord {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub retry_after: Option<String>,
     pub verdict: Verdict,
+    /// The scenario step that made the event.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub step: Option<String>,
     /// The wait before the next attempt (scenario time), when there is one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub next_retry_ms: Option<u64>,
@@ -105,6 +108,9 @@ pub struct TerminalRecord {
     /// The last status received, if any.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub status: Option<u16>,
+    /// The scenario step that made the event.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub step: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub fault: Option<String>,
 }

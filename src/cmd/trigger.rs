@@ -116,6 +116,7 @@ pub async fn exec(args: Args) -> Result<Exit> {
                 body,
                 target: target.clone(),
                 lane: None,
+                step: None,
             };
             print_request(&url, &job)?;
         }
@@ -176,6 +177,7 @@ pub async fn exec(args: Args) -> Result<Exit> {
                 body,
                 target: target.clone(),
                 lane: None,
+                step: None,
             };
             tokio::select! {
                 _ = cancel.cancelled() => break,
