@@ -1,6 +1,7 @@
 //! cakemock's integration tests: one binary, one module per area.
 
 mod deliver; // the delivery loop against the in-process receiver
+mod funnel; // the `campaign:` timeline: funnel shares, causality, order, determinism
 mod sign; // known-answer vectors and the `sign` / `verify` commands
 mod support; // shared fixtures: TLS certificates
 mod trigger; // `cakemock trigger` as a user runs it
