@@ -6,6 +6,7 @@
 //!
 //! # Layout
 //! - [`events`]: the event catalogue of both wire flavors (`docs`, `api`).
+//! - [`funnel`]: a `campaign:` step's timeline, streamed in memory independent of its size.
 //! - [`payload`]: the seeded generator that turns an event name into realistic bytes.
 //! - [`sign`]: HMAC-SHA256 signing and verification in every scheme.
 //! - [`retry`]: retry schedules, jitter and `Retry-After`.
@@ -29,6 +30,7 @@ pub mod deliver;
 pub mod drive;
 pub mod error;
 pub mod events;
+pub mod funnel;
 pub mod pace;
 pub mod payload;
 pub mod receiver;

@@ -1,6 +1,7 @@
 //! cakemock's integration tests: one binary, one module per area.
 
 mod deliver; // the delivery loop against the in-process receiver
+mod funnel; // the campaign timeline: funnel shares, causality, order, determinism
 mod payload; // canonical fixtures, the Node JSON round trip, determinism, --set
 mod receiver; // the embedded receiver: verification, response scripts, TLS, h2c, listen
 mod sign; // known-answer vectors and the `sign` / `verify` commands
