@@ -11,6 +11,7 @@
 //! - [`sign`]: HMAC-SHA256 signing and verification in every scheme.
 //! - [`retry`]: retry schedules, jitter and `Retry-After`.
 //! - [`clock`]: durations, speed and scenario time.
+//! - [`scenario`]: YAML scenario files: strict loading, templates, JSON Schema.
 //! - [`deliver`]: the HTTP client that makes one attempt and classifies its outcome.
 //! - [`drive`]: the one delivery loop: jobs in, attempts and terminal states out.
 //! - [`record`]: the attempt log (JSON Lines), the seam between running and reporting.
@@ -36,6 +37,7 @@ pub mod payload;
 pub mod receiver;
 pub mod record;
 pub mod retry;
+pub mod scenario;
 pub mod sign;
 pub mod summary;
 pub mod tls;
