@@ -4,6 +4,7 @@
 pub mod common;
 pub mod events;
 pub mod listen;
+pub mod run;
 pub mod session;
 pub mod sign;
 pub mod trigger;
@@ -28,6 +29,9 @@ pub enum Command {
     /// Send one (or --count N) realistic signed event to a receiver.
     #[command(after_help = trigger::EXAMPLES)]
     Trigger(trigger::Args),
+    /// Play a scenario file: realistic event sequences in scenario time, with expectations.
+    #[command(after_help = run::EXAMPLES)]
+    Run(run::Args),
     /// Run the embedded receiver: verify signatures, print deliveries, answer by script.
     #[command(after_help = listen::EXAMPLES)]
     Listen(listen::Args),
@@ -46,6 +50,7 @@ pub enum Command {
 pub async fn exec(cli: Cli) -> Exit {
     let result = match cli.command {
         Command::Trigger(a) => trigger::exec(a).await,
+        Command::Run(a) => run::exec(a).await,
         Command::Listen(a) => listen::exec(a).await,
         Command::Events(a) => events::exec(a).await,
         Command::Sign(a) => sign::exec(a).await,

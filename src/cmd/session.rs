@@ -10,10 +10,13 @@ use anyhow::{Context, Result};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::clock::format_duration;
 use crate::deliver::{ClientConfig, HttpClient};
 use crate::drive::{self, DriveConfig, Job};
+use crate::record::{AttemptRecord, TerminalRecord, TerminalState};
 use crate::record::{Record, Recorder, RunRecord};
 use crate::summary::Summary;
+use std::time::Duration;
 
 /// How many generated jobs may wait for a delivery slot: enough to keep the loop fed,
 /// small enough that a million-event source never sits in memory.
@@ -95,4 +98,40 @@ impl Session {
             interrupted: self.cancel.is_cancelled(),
         })
     }
+}
+
+/// `✓ email.opened  delivered  200  1.3ms  1 attempt  "OK"  delivery 198f73fa-...`
+pub fn delivery_line(t: &TerminalRecord, last: Option<&AttemptRecord>) -> String {
+    let mark = if t.state == TerminalState::Delivered {
+        "✓"
+    } else {
+        "✗"
+    };
+    let answer = match last {
+        Some(AttemptRecord {
+            status: Some(s), ..
+        }) => s.to_string(),
+        Some(AttemptRecord { error: Some(e), .. }) => e.as_str().to_string(),
+        _ => "-".to_string(),
+    };
+    let latency = last.map_or_else(
+        || "-".to_string(),
+        |a| format_duration(Duration::from_micros(a.latency_us)),
+    );
+    let plural = if t.attempts == 1 { "" } else { "s" };
+    let excerpt = last
+        .and_then(|a| a.response_excerpt.as_deref().or(a.message.as_deref()))
+        .map(|e| {
+            let one_line: String = e.split_whitespace().collect::<Vec<_>>().join(" ");
+            let cut: String = one_line.chars().take(60).collect();
+            format!("  {cut:?}")
+        })
+        .unwrap_or_default();
+    format!(
+        "{mark} {:<20} {:<9} {answer:<9} {latency:>8}  {} attempt{plural}{excerpt}  delivery {}",
+        t.event,
+        t.state.as_str(),
+        t.attempts,
+        t.delivery_id
+    )
 }

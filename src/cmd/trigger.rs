@@ -10,14 +10,13 @@ use clap::Args as ClapArgs;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use crate::clock::format_duration;
 use crate::cmd::common::{self, DeliveryArgs, GenerationArgs, out};
-use crate::cmd::session::{Ended, Session};
+use crate::cmd::session::{Ended, Session, delivery_line};
 use crate::drive::{self, DriveConfig, Job, Target};
 use crate::events;
 use crate::payload::{self, Generator};
 use crate::receiver::{Received, Receiver, ReceiverConfig, Verdict};
-use crate::record::{AttemptRecord, Record, TerminalRecord, TerminalState};
+use crate::record::{AttemptRecord, Record, TerminalRecord};
 use crate::sign::Secret;
 use crate::{Exit, InputError};
 use std::time::Duration;
@@ -48,13 +47,13 @@ pub struct Args {
 }
 
 pub async fn exec(args: Args) -> Result<Exit> {
-    let flavor = args.generation.flavor;
+    let flavor = args.generation.flavor.unwrap_or_default();
     let kind = events::find(flavor, &args.event)?;
     let seed = args.generation.seed();
     let start = args.generation.start()?;
-    let client_config = args.delivery.client_config()?;
+    let client_config = args.delivery.client_config(Duration::from_secs(5))?;
     let retry = args.delivery.retry("none")?;
-    let concurrency = args.delivery.concurrency()?;
+    let concurrency = args.delivery.concurrency(8)?;
     let scheme = args.delivery.signing.scheme(flavor);
     let target_url = args
         .delivery
@@ -251,44 +250,8 @@ async fn print_deliveries(
     Ok(())
 }
 
-/// `✓ email.opened  delivered  200  1.3ms  1 attempt  "OK"  delivery 198f73fa-...`
-fn delivery_line(t: &TerminalRecord, last: Option<&AttemptRecord>) -> String {
-    let mark = if t.state == TerminalState::Delivered {
-        "✓"
-    } else {
-        "✗"
-    };
-    let answer = match last {
-        Some(AttemptRecord {
-            status: Some(s), ..
-        }) => s.to_string(),
-        Some(AttemptRecord { error: Some(e), .. }) => e.as_str().to_string(),
-        _ => "-".to_string(),
-    };
-    let latency = last.map_or_else(
-        || "-".to_string(),
-        |a| format_duration(Duration::from_micros(a.latency_us)),
-    );
-    let plural = if t.attempts == 1 { "" } else { "s" };
-    let excerpt = last
-        .and_then(|a| a.response_excerpt.as_deref().or(a.message.as_deref()))
-        .map(|e| {
-            let one_line: String = e.split_whitespace().collect::<Vec<_>>().join(" ");
-            let cut: String = one_line.chars().take(60).collect();
-            format!("  {cut:?}")
-        })
-        .unwrap_or_default();
-    format!(
-        "{mark} {:<20} {:<9} {answer:<9} {latency:>8}  {} attempt{plural}{excerpt}  delivery {}",
-        t.event,
-        t.state.as_str(),
-        t.attempts,
-        t.delivery_id
-    )
-}
-
 /// `--dry-run`: the exact request, as it would go on the wire.
-fn print_request(url: &str, job: &Job) -> std::io::Result<()> {
+pub(crate) fn print_request(url: &str, job: &Job) -> std::io::Result<()> {
     let headers = drive::request_headers(job, 1, chrono::Utc::now().timestamp());
     out(format!("POST {url}"))?;
     for (name, value) in &headers {

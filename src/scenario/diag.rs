@@ -88,7 +88,11 @@ fn token_width(rest: &[char]) -> usize {
                     break;
                 }
             }
-            let trimmed = rest[..end].iter().rev().skip_while(|c| c.is_whitespace()).count();
+            let trimmed = rest[..end]
+                .iter()
+                .rev()
+                .skip_while(|c| c.is_whitespace())
+                .count();
             trimmed.max(1)
         }
     }
@@ -108,7 +112,15 @@ mod tests {
     #[test]
     fn snippets_underline_the_value() {
         let src = "version: 1\nsteps:\n  - event: email.opend\n";
-        let r = render("s.yaml", src, Pos { line: 3, column: 12 }, "unknown event");
+        let r = render(
+            "s.yaml",
+            src,
+            Pos {
+                line: 3,
+                column: 12,
+            },
+            "unknown event",
+        );
         assert_eq!(
             r,
             "s.yaml:3:12: unknown event\n  |\n3 |   - event: email.opend\n  |            ^^^^^^^^^^^"
@@ -121,7 +133,15 @@ mod tests {
     #[test]
     fn long_lines_are_windowed_and_unknown_places_have_no_snippet() {
         let src = format!("{}bad", "a".repeat(500));
-        let r = render("f", &src, Pos { line: 1, column: 501 }, "m");
+        let r = render(
+            "f",
+            &src,
+            Pos {
+                line: 1,
+                column: 501,
+            },
+            "m",
+        );
         let lines: Vec<&str> = r.lines().collect();
         assert!(lines[2].len() < 130 && lines[2].contains("...aaa"), "{r}");
         let caret = lines[3].find('^').unwrap();

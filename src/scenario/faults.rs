@@ -145,8 +145,14 @@ pub struct FaultParams {
 
 /// A fault rule as written in YAML.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "a fault rule: {kind: NAME, p: 5%, ...}")]
-#[schemars(title = "Fault rule", description = "A fault rule (SPEC 6): a kind, at most one of p/every/first, optional events, and the kind's parameters.")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a fault rule: {kind: NAME, p: 5%, ...}"
+)]
+#[schemars(
+    title = "Fault rule",
+    description = "A fault rule (SPEC 6): a kind, at most one of p/every/first, optional events, and the kind's parameters."
+)]
 pub(crate) struct RawFault {
     /// The fault to inject.
     kind: FaultKind,
@@ -257,12 +263,22 @@ pub(crate) fn check(raw: At<RawFault>, flavor: Flavor) -> Result<FaultRule, Prob
         };
         return Err(Problem::new(
             pos,
-            format!("`{bad}` is not a parameter of {}; {} {takes}", r.kind, r.kind),
+            format!(
+                "`{bad}` is not a parameter of {}; {} {takes}",
+                r.kind, r.kind
+            ),
         ));
     }
-    for (v, key) in [(&r.copies, "copies"), (&r.window, "window"), (&r.count, "count")] {
+    for (v, key) in [
+        (&r.copies, "copies"),
+        (&r.window, "window"),
+        (&r.count, "count"),
+    ] {
         if let Some(At { value: 0, pos }) = v {
-            return Err(Problem::new(*pos, format!("`{key}: 0` does nothing; use 1 or more")));
+            return Err(Problem::new(
+                *pos,
+                format!("`{key}: 0` does nothing; use 1 or more"),
+            ));
         }
     }
     Ok(FaultRule {

@@ -47,18 +47,23 @@ impl Default for LoadOptions {
 
 pub(crate) fn load_file(path: &Path, options: &LoadOptions) -> Result<Scenario, InputError> {
     let origin = path.display().to_string();
-    let cannot = |e: std::io::Error| InputError::new(format!("{origin}: cannot read the scenario: {e}"));
+    let cannot =
+        |e: std::io::Error| InputError::new(format!("{origin}: cannot read the scenario: {e}"));
     let file = std::fs::File::open(path).map_err(cannot)?;
     let meta = file.metadata().map_err(cannot)?;
     if meta.is_dir() {
-        return Err(InputError::new(format!("{origin}: is a directory; give a scenario file (.yaml)")));
+        return Err(InputError::new(format!(
+            "{origin}: is a directory; give a scenario file (.yaml)"
+        )));
     }
     if meta.len() > MAX_FILE_BYTES {
         return Err(too_big(&origin, meta.len()));
     }
     // Read at most one byte past the cap: the file may grow, or be a pipe.
     let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(cannot)?;
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
     load_bytes(&bytes, &origin, options)
 }
 
@@ -71,7 +76,11 @@ fn too_big(origin: &str, len: u64) -> InputError {
     ))
 }
 
-pub(crate) fn load_bytes(bytes: &[u8], origin: &str, options: &LoadOptions) -> Result<Scenario, InputError> {
+pub(crate) fn load_bytes(
+    bytes: &[u8],
+    origin: &str,
+    options: &LoadOptions,
+) -> Result<Scenario, InputError> {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(too_big(origin, bytes.len() as u64));
     }
@@ -86,8 +95,8 @@ pub(crate) fn load_bytes(bytes: &[u8], origin: &str, options: &LoadOptions) -> R
              version: 1\n  steps:\n    - event: email.sent"
         )));
     }
-    let raw: RawScenario =
-        serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| yaml_error(&e, origin, text))?;
+    let raw: RawScenario = serde_saphyr::from_str_with_options(text, yaml_options())
+        .map_err(|e| yaml_error(&e, origin, text))?;
     let mut scenario = check::build(raw, origin).map_err(|p| p.render(origin, text))?;
     scenario.source = Arc::from(text);
     for set in &options.sets {
@@ -112,11 +121,14 @@ pub(crate) fn event_bound(steps: &[Step]) -> u64 {
         let n = match &s.kind {
             StepKind::Event(_) | StepKind::Raw(_) => 1,
             StepKind::Wait(_) => 0,
-            StepKind::Repeat { times, steps } => u64::from(*times).saturating_mul(event_bound(steps)),
+            StepKind::Repeat { times, steps } => {
+                u64::from(*times).saturating_mul(event_bound(steps))
+            }
             StepKind::Parallel(steps) => event_bound(steps),
             StepKind::Campaign(c) => {
                 let f = c.funnel;
-                let per = 1.0 + f.bounced + f.opened + f.clicked + f.unsubscribed + f.spam_complaint;
+                let per =
+                    1.0 + f.bounced + f.opened + f.clicked + f.unsubscribed + f.spam_complaint;
                 // Campaign-level events (scheduled, sent) plus each contact's.
                 (f64::from(c.contacts) * per).ceil() as u64 + 2
             }
@@ -173,21 +185,28 @@ fn yaml_error(e: &YamlError, origin: &str, text: &str) -> InputError {
         })
         .unwrap_or_default();
     let message = match inner {
-        YamlError::SerdeUnknownField { field, expected, .. } => format!(
+        YamlError::SerdeUnknownField {
+            field, expected, ..
+        } => format!(
             "unknown key `{field}`{}; valid keys here: {}",
             hint(field, expected),
             expected.join(", ")
         ),
-        YamlError::SerdeUnknownVariant { variant, expected, .. } => format!(
+        YamlError::SerdeUnknownVariant {
+            variant, expected, ..
+        } => format!(
             "unknown value `{variant}`{}; expected one of: {}",
             hint(variant, expected),
             expected.join(", ")
         ),
-        YamlError::SerdeMissingField { field: "version", .. } => {
+        YamlError::SerdeMissingField {
+            field: "version", ..
+        } => {
             "missing `version: 1`: every scenario starts with it (the format's version)".to_string()
         }
         YamlError::SerdeMissingField { field: "steps", .. } => {
-            "missing `steps:`: a scenario needs at least one step, e.g. `- event: email.sent`".to_string()
+            "missing `steps:`: a scenario needs at least one step, e.g. `- event: email.sent`"
+                .to_string()
         }
         YamlError::SerdeMissingField { field, .. } => format!("missing key `{field}`"),
         YamlError::Budget { breach, .. } => format!(

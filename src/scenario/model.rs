@@ -106,7 +106,10 @@ pub enum StepKind {
     /// `wait: DUR`: advance scenario time.
     Wait(Duration),
     /// `repeat: {times, steps}`.
-    Repeat { times: u32, steps: Vec<Step> },
+    Repeat {
+        times: u32,
+        steps: Vec<Step>,
+    },
     /// `parallel: [steps]`: all start at the same scenario time.
     Parallel(Vec<Step>),
     Campaign(Campaign),

@@ -19,7 +19,10 @@ use crate::retry::RetryPolicy;
 
 /// The top level of a scenario file.
 #[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "a scenario: a mapping with `version: 1` and `steps:`")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a scenario: a mapping with `version: 1` and `steps:`"
+)]
 #[schemars(
     title = "cakemock scenario",
     description = "A cakemock scenario (SPEC section 4). Validate with `cakemock validate FILE`."
@@ -77,7 +80,10 @@ enum FlavorSchema {
 }
 
 #[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "a target: {url: URL, secret_env: NAME}")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a target: {url: URL, secret_env: NAME}"
+)]
 #[schemars(rename = "Target")]
 pub(crate) struct RawTarget {
     /// The receiver's URL (http:// or https://).
@@ -89,7 +95,10 @@ pub(crate) struct RawTarget {
 }
 
 #[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "delivery settings: {timeout, retry, concurrency}")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "delivery settings: {timeout, retry, concurrency}"
+)]
 #[schemars(rename = "Delivery")]
 pub(crate) struct RawDelivery {
     /// Per-attempt timeout (default 5s).
@@ -160,7 +169,10 @@ pub(crate) struct RawStepDef {
 }
 
 #[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "a step expectation: {status: 2xx, within: 1s}")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a step expectation: {status: 2xx, within: 1s}"
+)]
 #[schemars(rename = "StepExpect")]
 pub(crate) struct RawStepExpect {
     /// The status the final answer must have: 200, 2xx or [200, 202].
@@ -179,7 +191,10 @@ pub(crate) struct RawRepeat {
 }
 
 #[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "campaign: {id, contacts, over, funnel}")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "campaign: {id, contacts, over, funnel}"
+)]
 #[schemars(rename = "Campaign")]
 pub(crate) struct RawCampaign {
     /// The campaign id (e.g. "{{ vars.campaign_id }}"); absent = generated.
@@ -194,7 +209,10 @@ pub(crate) struct RawCampaign {
 
 /// Shares of the contacts. Bounced contacts never open; only opened contacts click.
 #[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "a funnel: {bounced, opened, clicked, unsubscribed, spam_complaint}")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a funnel: {bounced, opened, clicked, unsubscribed, spam_complaint}"
+)]
 #[schemars(rename = "Funnel")]
 pub(crate) struct RawFunnel {
     pub bounced: Option<At<Percent>>,
@@ -215,7 +233,10 @@ pub(crate) struct RawRawDef {
 }
 
 #[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "expectations: {delivered: 100%, p99_latency: <200ms, ...}")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "expectations: {delivered: 100%, p99_latency: <200ms, ...}"
+)]
 #[schemars(rename = "Expect")]
 pub(crate) struct RawExpect {
     /// The least share of events that must end delivered.

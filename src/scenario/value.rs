@@ -110,7 +110,10 @@ impl TValue {
     fn seq(items: Vec<TValue>) -> TValue {
         match items.iter().all(|i| i.as_literal().is_some()) {
             true => TValue::Literal(Value::Array(
-                items.into_iter().filter_map(|i| i.as_literal().cloned()).collect(),
+                items
+                    .into_iter()
+                    .filter_map(|i| i.as_literal().cloned())
+                    .collect(),
             )),
             false => TValue::Seq(items),
         }
