@@ -40,6 +40,7 @@ pub mod receiver;
 pub mod record;
 pub mod retry;
 pub mod scenario;
+pub mod session;
 pub mod sign;
 pub mod summary;
 pub mod tls;

@@ -7,8 +7,11 @@ use anyhow::Result;
 use clap::Args;
 
 use crate::InputError;
+use crate::clock::format_duration;
 use crate::events::Flavor;
+use crate::record::{AttemptRecord, TerminalRecord, TerminalState};
 use crate::sign::{Scheme, Secret, Signer};
+use std::time::Duration;
 
 /// The environment variables a secret is read from, in order, when `--secret` is absent.
 pub const SECRET_ENV: [&str; 2] = ["CAKEMOCK_SECRET", "WEBHOOK_SECRET"];
@@ -204,4 +207,40 @@ pub fn parse_target(url: &str) -> Result<http::Uri, InputError> {
         return Err(bad("the host is missing"));
     }
     Ok(uri)
+}
+
+/// `✓ email.opened  delivered  200  1.3ms  1 attempt  "OK"  delivery 198f73fa-...`
+pub fn delivery_line(t: &TerminalRecord, last: Option<&AttemptRecord>) -> String {
+    let mark = if t.state == TerminalState::Delivered {
+        "✓"
+    } else {
+        "✗"
+    };
+    let answer = match last {
+        Some(AttemptRecord {
+            status: Some(s), ..
+        }) => s.to_string(),
+        Some(AttemptRecord { error: Some(e), .. }) => e.as_str().to_string(),
+        _ => "-".to_string(),
+    };
+    let latency = last.map_or_else(
+        || "-".to_string(),
+        |a| format_duration(Duration::from_micros(a.latency_us)),
+    );
+    let plural = if t.attempts == 1 { "" } else { "s" };
+    let excerpt = last
+        .and_then(|a| a.response_excerpt.as_deref().or(a.message.as_deref()))
+        .map(|e| {
+            let one_line: String = e.split_whitespace().collect::<Vec<_>>().join(" ");
+            let cut: String = one_line.chars().take(60).collect();
+            format!("  {cut:?}")
+        })
+        .unwrap_or_default();
+    format!(
+        "{mark} {:<20} {:<9} {answer:<9} {latency:>8}  {} attempt{plural}{excerpt}  delivery {}",
+        t.event,
+        t.state.as_str(),
+        t.attempts,
+        t.delivery_id
+    )
 }

@@ -5,7 +5,6 @@ pub mod common;
 pub mod events;
 pub mod listen;
 pub mod run;
-pub mod session;
 pub mod sign;
 pub mod trigger;
 pub mod verify;

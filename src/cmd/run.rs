@@ -13,17 +13,18 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::Speed;
+use crate::cmd::common::delivery_line;
 use crate::cmd::common::{self, DeliveryArgs, out};
-use crate::cmd::session::{Ended, Session, delivery_line};
 use crate::cmd::trigger::print_request;
-use crate::drive::{DriveConfig, Job, Target};
+use crate::drive::{Job, Target};
 use crate::events::Flavor;
-use crate::expect::{self, StepJudge};
+use crate::expect;
 use crate::pace::Pacer;
-use crate::play::{self, PlayConfig};
+use crate::play::{self, PlayConfig, RunOptions};
 use crate::receiver::{Receiver, ReceiverConfig};
 use crate::record::{AttemptRecord, Record, TerminalState};
 use crate::scenario::{self, LoadOptions, Scenario, SecretSource, Step, StepKind};
+use crate::session::Session;
 use crate::sign::Secret;
 use crate::{Exit, InputError};
 
@@ -97,13 +98,22 @@ pub async fn exec(args: Args) -> Result<Exit> {
     let client = args
         .delivery
         .client_config(scenario.delivery.timeout.unwrap_or(Duration::from_secs(5)))?;
-    let retry = match (&args.delivery.retry, &scenario.delivery.retry) {
-        (None, Some(file)) => file.clone(),
-        _ => args.delivery.retry("cakemail")?,
+    // Flags first, then the file's `delivery:`, then the defaults (retry `cakemail`, 8 in flight).
+    let options = RunOptions {
+        retry: args
+            .delivery
+            .retry
+            .is_some()
+            .then(|| args.delivery.retry("cakemail"))
+            .transpose()?,
+        concurrency: Some(
+            args.delivery
+                .concurrency(scenario.delivery.concurrency.unwrap_or(8))?,
+        ),
+        speed: args.speed,
+        ..RunOptions::default()
     };
-    let concurrency = args
-        .delivery
-        .concurrency(scenario.delivery.concurrency.unwrap_or(8))?;
+    let drive = play::drive_config(&scenario, &options, seed);
 
     let file_target = scenario.target.as_ref();
     let url = match (
@@ -158,38 +168,31 @@ pub async fn exec(args: Args) -> Result<Exit> {
         format!("run {}", scenario.origin),
         seed,
     )?;
-
-    let mut judge = StepJudge::default();
-    register_expectations(&scenario.steps, &mut judge);
-    let judge = Arc::new(std::sync::Mutex::new(judge));
+    session.cancel_on_ctrl_c();
     let (lines_tx, mut lines_rx) = mpsc::unbounded_channel::<String>();
     {
-        let judge = judge.clone();
         let verbose = args.verbose;
         let mut last: HashMap<u64, AttemptRecord> = HashMap::new();
         let mut shown = 0u64;
-        session.recorder.observe(move |rec, _| {
-            judge.lock().unwrap_or_else(|p| p.into_inner()).add(rec);
-            match rec {
-                Record::Attempt(a) => {
-                    last.insert(a.seq, a.clone());
-                }
-                Record::Terminal(t) => {
-                    let a = last.remove(&t.seq);
-                    let failed = t.state != TerminalState::Delivered;
-                    if verbose || failed || shown < SHOWN {
-                        shown += 1;
-                        let _ = lines_tx.send(delivery_line(t, a.as_ref()));
-                        if shown == SHOWN && !verbose {
-                            let _ = lines_tx.send(
-                                "... (from here on, failures only; -v shows every delivery)"
-                                    .to_string(),
-                            );
-                        }
+        session.recorder.observe(move |rec, _| match rec {
+            Record::Attempt(a) => {
+                last.insert(a.seq, a.clone());
+            }
+            Record::Terminal(t) => {
+                let a = last.remove(&t.seq);
+                let failed = t.state != TerminalState::Delivered;
+                if verbose || failed || shown < SHOWN {
+                    shown += 1;
+                    let _ = lines_tx.send(delivery_line(t, a.as_ref()));
+                    if shown == SHOWN && !verbose {
+                        let _ = lines_tx.send(
+                            "... (from here on, failures only; -v shows every delivery)"
+                                .to_string(),
+                        );
                     }
                 }
-                Record::Run(_) => {}
             }
+            Record::Run(_) => {}
         });
     }
     let printer = tokio::spawn(async move {
@@ -203,41 +206,17 @@ pub async fn exec(args: Args) -> Result<Exit> {
         show_speed(args.speed)
     );
 
-    let expect_block = scenario.expect.clone();
-    let pacer = Pacer::new(args.speed);
-    let config = DriveConfig {
-        concurrency,
-        retry,
-        speed: args.speed,
-        seed,
-        ..DriveConfig::default()
-    };
-    let play_config = PlayConfig {
-        seed,
-        start,
-        target,
-        pacer,
-    };
-    let source = move |tx: mpsc::Sender<Job>, cancel: CancellationToken| {
-        play::play(scenario.clone(), play_config, tx, cancel)
-    };
-    let ended = session.run(config, source).await;
+    let report = play::run_session(scenario, target, session, drive, start).await;
     printer.await??;
     if let Some(r) = receiver {
         r.shutdown().await;
     }
-    let Ended {
-        summary,
-        interrupted,
-    } = ended?;
-    let mut judgements = expect::run_wide(&expect_block, &summary);
-    judgements.extend(judge.lock().unwrap_or_else(|p| p.into_inner()).judgements());
-    out(format!("\n{}", summary.render()))?;
-    out(expect::render(&judgements))?;
-    let passed = judgements.iter().all(|j| j.passed);
-    Ok(if interrupted {
+    let report = report?;
+    out(format!("\n{}", report.summary.render()))?;
+    out(expect::render(&report.judgements))?;
+    Ok(if report.interrupted {
         Exit::Interrupted
-    } else if passed {
+    } else if report.passed() {
         Exit::Ok
     } else {
         Exit::ExpectationFailed
@@ -304,18 +283,6 @@ fn resolve_secret(
         return Err(common::missing_secret(&url));
     }
     Ok(from_env)
-}
-
-/// Registers every step's `expect:` with the judge, under the label its events carry.
-fn register_expectations(steps: &[Step], judge: &mut StepJudge) {
-    for step in steps {
-        if let Some(e) = &step.expect {
-            judge.expect(play::step_label(step), e.clone());
-        }
-        if let StepKind::Repeat { steps, .. } | StepKind::Parallel(steps) = &step.kind {
-            register_expectations(steps, judge);
-        }
-    }
 }
 
 /// `--dry-run`: plays the scenario at full speed and prints each request instead of sending it.

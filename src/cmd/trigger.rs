@@ -10,13 +10,14 @@ use clap::Args as ClapArgs;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
+use crate::cmd::common::delivery_line;
 use crate::cmd::common::{self, DeliveryArgs, GenerationArgs, out};
-use crate::cmd::session::{Ended, Session, delivery_line};
 use crate::drive::{self, DriveConfig, Job, Target};
 use crate::events;
 use crate::payload::{self, Generator};
 use crate::receiver::{Received, Receiver, ReceiverConfig, Verdict};
 use crate::record::{AttemptRecord, Record, TerminalRecord};
+use crate::session::{Ended, Session};
 use crate::sign::Secret;
 use crate::{Exit, InputError};
 use std::time::Duration;
@@ -146,6 +147,7 @@ pub async fn exec(args: Args) -> Result<Exit> {
         format!("trigger {}", kind.name),
         seed,
     )?;
+    session.cancel_on_ctrl_c();
     // One line per delivery, printed as each event ends.
     let (done_tx, done_rx) = mpsc::unbounded_channel();
     let mut last_attempt: HashMap<u64, AttemptRecord> = HashMap::new();

@@ -379,3 +379,30 @@ async fn a_missed_expectation_exits_1_and_says_which() {
     let (o, _) = run_against(&file, "200", &[]).await;
     assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
 }
+
+#[tokio::test]
+async fn the_library_runs_a_scenario_against_a_url_and_returns_the_summary() {
+    use cakemock::drive::Target;
+    use cakemock::play::{RunOptions, run_scenario};
+    use cakemock::record::TerminalState;
+    use cakemock::sign::{Scheme, Signer};
+
+    let rx = receiver(ReceiverConfig::new(Secret::new(SECRET))).await;
+    let scenario = cakemock::scenario::load_str(
+        "version: 1\nseed: 9\nsteps:\n  - event: email.sent\n    contact: a\n    expect: { status: 2xx }\n  - event: email.opened\n    contact: a\n    after: 1h\nexpect:\n  delivered: 100%\n",
+        "inline.yaml",
+    )
+    .unwrap();
+    let target = Target {
+        url: rx.url().parse().unwrap(),
+        signer: Signer::new(Scheme::CakemailHex, Secret::new(SECRET), None).unwrap(),
+    };
+    let report = run_scenario(scenario, target, RunOptions::default())
+        .await
+        .unwrap();
+    assert!(report.passed(), "{:?}", report.judgements);
+    assert_eq!(report.summary.count(TerminalState::Delivered), 2);
+    assert_eq!(report.judgements.len(), 2);
+    assert_eq!(report.seed, 9);
+    assert_eq!(rx.received().len(), 2);
+}

@@ -1,6 +1,7 @@
-//! What `trigger` and `run` share around the one delivery loop: the client, the
-//! recorder and its first log line, Ctrl-C, the job channel between a source and the
-//! loop, and the accounting once both have ended.
+//! What every job source shares around the one delivery loop (`trigger`, `run`, the
+//! library's [`crate::play::run_scenario`]): the client, the recorder and its first log
+//! line, Ctrl-C, the job channel between a source and the loop, and the accounting once
+//! both have ended.
 
 use std::future::Future;
 use std::path::Path;
@@ -10,13 +11,10 @@ use anyhow::{Context, Result};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::clock::format_duration;
 use crate::deliver::{ClientConfig, HttpClient};
 use crate::drive::{self, DriveConfig, Job};
-use crate::record::{AttemptRecord, TerminalRecord, TerminalState};
 use crate::record::{Record, Recorder, RunRecord};
 use crate::summary::Summary;
-use std::time::Duration;
 
 /// How many generated jobs may wait for a delivery slot: enough to keep the loop fed,
 /// small enough that a million-event source never sits in memory.
@@ -38,7 +36,7 @@ pub struct Ended {
 }
 
 impl Session {
-    /// Builds the client, opens the log with its `run` line, and arms Ctrl-C.
+    /// Builds the client and opens the log with its `run` line.
     pub fn start(
         client: &ClientConfig,
         log: Option<&Path>,
@@ -53,19 +51,23 @@ impl Session {
             seed,
             started_at: chrono::Utc::now(),
         }));
-        let cancel = CancellationToken::new();
-        let on_signal = cancel.clone();
+        Ok(Session {
+            recorder,
+            cancel: CancellationToken::new(),
+            client,
+        })
+    }
+
+    /// Cancels the run on Ctrl-C: the command line's behaviour. A library caller keeps
+    /// its own control through [`Session::cancel`].
+    pub fn cancel_on_ctrl_c(&self) {
+        let on_signal = self.cancel.clone();
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 eprintln!("interrupted: finishing attempts in flight, cancelling the rest");
                 on_signal.cancel();
             }
         });
-        Ok(Session {
-            recorder,
-            cancel,
-            client,
-        })
     }
 
     /// Runs `source` (which sends jobs into the channel it is given and returns when
@@ -98,40 +100,4 @@ impl Session {
             interrupted: self.cancel.is_cancelled(),
         })
     }
-}
-
-/// `✓ email.opened  delivered  200  1.3ms  1 attempt  "OK"  delivery 198f73fa-...`
-pub fn delivery_line(t: &TerminalRecord, last: Option<&AttemptRecord>) -> String {
-    let mark = if t.state == TerminalState::Delivered {
-        "✓"
-    } else {
-        "✗"
-    };
-    let answer = match last {
-        Some(AttemptRecord {
-            status: Some(s), ..
-        }) => s.to_string(),
-        Some(AttemptRecord { error: Some(e), .. }) => e.as_str().to_string(),
-        _ => "-".to_string(),
-    };
-    let latency = last.map_or_else(
-        || "-".to_string(),
-        |a| format_duration(Duration::from_micros(a.latency_us)),
-    );
-    let plural = if t.attempts == 1 { "" } else { "s" };
-    let excerpt = last
-        .and_then(|a| a.response_excerpt.as_deref().or(a.message.as_deref()))
-        .map(|e| {
-            let one_line: String = e.split_whitespace().collect::<Vec<_>>().join(" ");
-            let cut: String = one_line.chars().take(60).collect();
-            format!("  {cut:?}")
-        })
-        .unwrap_or_default();
-    format!(
-        "{mark} {:<20} {:<9} {answer:<9} {latency:>8}  {} attempt{plural}{excerpt}  delivery {}",
-        t.event,
-        t.state.as_str(),
-        t.attempts,
-        t.delivery_id
-    )
 }
