@@ -23,7 +23,10 @@ pub const MAX_CONCURRENCY: u64 = 10_000;
 const KINDS: [&str; 6] = ["event", "wait", "repeat", "parallel", "campaign", "raw"];
 
 pub(crate) fn build(raw: RawScenario, origin: &str) -> Result<Scenario, Problem> {
-    let At { value: version, pos } = raw.version;
+    let At {
+        value: version,
+        pos,
+    } = raw.version;
     if version.0 != serde_json::json!(1) {
         return Err(Problem::new(
             pos,
@@ -40,11 +43,7 @@ pub(crate) fn build(raw: RawScenario, origin: &str) -> Result<Scenario, Problem>
     };
     let target = raw.target.map(target).transpose()?;
     let vars = Vars {
-        entries: raw
-            .vars
-            .map(|m| vars(m.0))
-            .transpose()?
-            .unwrap_or_default(),
+        entries: raw.vars.map(|m| vars(m.0)).transpose()?.unwrap_or_default(),
     };
     let delivery = match raw.delivery {
         None => Delivery::default(),
@@ -126,7 +125,9 @@ fn target(t: At<RawTarget>) -> Result<Target, Problem> {
 
 /// A var name must be usable in `{{ vars.NAME }}`.
 pub(crate) fn is_name(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
 
 fn vars(entries: Vec<(At<String>, At<TValue>)>) -> Result<Vec<(String, TValue)>, Problem> {
@@ -148,10 +149,7 @@ fn vars(entries: Vec<(At<String>, At<TValue>)>) -> Result<Vec<(String, TValue)>,
     Ok(out)
 }
 
-fn fault_list(
-    list: Option<Vec<At<RawFault>>>,
-    flavor: Flavor,
-) -> Result<Vec<FaultRule>, Problem> {
+fn fault_list(list: Option<Vec<At<RawFault>>>, flavor: Flavor) -> Result<Vec<FaultRule>, Problem> {
     list.unwrap_or_default()
         .into_iter()
         .map(|f| faults::check(f, flavor))
@@ -240,12 +238,9 @@ impl Cx {
                 ));
             }
         };
-        let misplaced = [
-            ("data", s.data.is_some()),
-            ("contact", s.contact.is_some()),
-        ]
-        .into_iter()
-        .find(|(_, set)| *set && kind_key != "event");
+        let misplaced = [("data", s.data.is_some()), ("contact", s.contact.is_some())]
+            .into_iter()
+            .find(|(_, set)| *set && kind_key != "event");
         if let Some((key, _)) = misplaced {
             return Err(Problem::new(
                 pos,
@@ -264,7 +259,9 @@ impl Cx {
                 if !is_name(&value) {
                     return Err(Problem::new(
                         pos,
-                        format!("step id {value:?} cannot be used in {{{{ steps.ID... }}}}; use letters, digits, _ and -"),
+                        format!(
+                            "step id {value:?} cannot be used in {{{{ steps.ID... }}}}; use letters, digits, _ and -"
+                        ),
                     ));
                 }
                 if !self.ids.insert(value.clone()) {
@@ -283,7 +280,10 @@ impl Cx {
             "parallel" => {
                 let steps = self.steps(s.parallel.unwrap_or_default())?;
                 if steps.is_empty() {
-                    return Err(Problem::new(pos, "`parallel:` is empty; list the steps to run together"));
+                    return Err(Problem::new(
+                        pos,
+                        "`parallel:` is empty; list the steps to run together",
+                    ));
                 }
                 StepKind::Parallel(steps)
             }
@@ -330,7 +330,10 @@ impl Cx {
         };
         let contact = match contact {
             Some(At { value, pos }) if value.trim().is_empty() => {
-                return Err(Problem::new(pos, "`contact` needs a name, e.g. contact: alice"));
+                return Err(Problem::new(
+                    pos,
+                    "`contact` needs a name, e.g. contact: alice",
+                ));
             }
             c => c.map(|c| c.value),
         };
@@ -346,13 +349,19 @@ impl Cx {
             return Err(Problem::new(Pos::default(), "repeat without a body"));
         };
         if r.times.value == 0 {
-            return Err(Problem::new(r.times.pos, "`times: 0` runs nothing; use 1 or more"));
+            return Err(Problem::new(
+                r.times.pos,
+                "`times: 0` runs nothing; use 1 or more",
+            ));
         }
         let times = u32::try_from(r.times.value).map_err(|_| {
             Problem::new(r.times.pos, format!("`times` must be at most {}", u32::MAX))
         })?;
         if r.steps.value.is_empty() {
-            return Err(Problem::new(pos, "`repeat.steps` is empty; list the steps to repeat"));
+            return Err(Problem::new(
+                pos,
+                "`repeat.steps` is empty; list the steps to repeat",
+            ));
         }
         Ok(StepKind::Repeat {
             times,
@@ -365,10 +374,18 @@ impl Cx {
             return Err(Problem::new(Pos::default(), "campaign without a body"));
         };
         let contacts = match u32::try_from(c.contacts.value) {
-            Ok(0) => return Err(Problem::new(c.contacts.pos, "`contacts: 0` sends nothing; use 1 or more")),
+            Ok(0) => {
+                return Err(Problem::new(
+                    c.contacts.pos,
+                    "`contacts: 0` sends nothing; use 1 or more",
+                ));
+            }
             Ok(n) => n,
             Err(_) => {
-                return Err(Problem::new(c.contacts.pos, format!("`contacts` must be at most {}", u32::MAX)));
+                return Err(Problem::new(
+                    c.contacts.pos,
+                    format!("`contacts` must be at most {}", u32::MAX),
+                ));
             }
         };
         let funnel = match c.funnel {
@@ -470,8 +487,11 @@ pub(crate) fn find_event(name: &str, flavor: Flavor) -> Result<events::EventKind
     };
     if events::catalogue(other).iter().any(|k| k.name == name) {
         return Err(format!(
-            "{name:?} is a {} event, but this scenario's flavor is {}; set `flavor: {}` or use a {} name{}",
-            other.as_str(),
+            "{name:?} is {} event, but this scenario's flavor is {}; set `flavor: {}` or use a {} name{}",
+            match other {
+                Flavor::Api => "an api",
+                Flavor::Docs => "a docs",
+            },
             flavor.as_str(),
             other.as_str(),
             flavor.as_str(),

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::at::At;
 use super::diag::Problem;
+use super::raw::EventName;
 use super::units::{ByteRate, ByteSize, Dur, Percent};
 use crate::events::Flavor;
 
@@ -145,8 +146,15 @@ pub struct FaultParams {
 
 /// A fault rule as written in YAML.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "a fault rule: {kind: NAME, p: 5%, ...}")]
-#[schemars(title = "Fault rule", description = "A fault rule (SPEC 6): a kind, at most one of p/every/first, optional events, and the kind's parameters.")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a fault rule: {kind: NAME, p: 5%, ...}"
+)]
+#[schemars(
+    rename = "FaultRule",
+    title = "Fault rule",
+    description = "A fault rule (SPEC 6): a kind, at most one of p/every/first, optional events, and the kind's parameters."
+)]
 pub(crate) struct RawFault {
     /// The fault to inject.
     kind: FaultKind,
@@ -159,6 +167,7 @@ pub(crate) struct RawFault {
     #[schemars(range(min = 1))]
     first: Option<At<u64>>,
     /// Only events with these names.
+    #[schemars(with = "Option<Vec<EventName>>")]
     events: Option<Vec<At<String>>>,
     /// stale_timestamp, future_timestamp: how far off; delay: how long.
     by: Option<Dur>,
@@ -257,12 +266,22 @@ pub(crate) fn check(raw: At<RawFault>, flavor: Flavor) -> Result<FaultRule, Prob
         };
         return Err(Problem::new(
             pos,
-            format!("`{bad}` is not a parameter of {}; {} {takes}", r.kind, r.kind),
+            format!(
+                "`{bad}` is not a parameter of {}; {} {takes}",
+                r.kind, r.kind
+            ),
         ));
     }
-    for (v, key) in [(&r.copies, "copies"), (&r.window, "window"), (&r.count, "count")] {
+    for (v, key) in [
+        (&r.copies, "copies"),
+        (&r.window, "window"),
+        (&r.count, "count"),
+    ] {
         if let Some(At { value: 0, pos }) = v {
-            return Err(Problem::new(*pos, format!("`{key}: 0` does nothing; use 1 or more")));
+            return Err(Problem::new(
+                *pos,
+                format!("`{key}: 0` does nothing; use 1 or more"),
+            ));
         }
     }
     Ok(FaultRule {

@@ -19,7 +19,10 @@ use crate::retry::RetryPolicy;
 
 /// The top level of a scenario file.
 #[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "a scenario: a mapping with `version: 1` and `steps:`")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a scenario: a mapping with `version: 1` and `steps:`"
+)]
 #[schemars(
     title = "cakemock scenario",
     description = "A cakemock scenario (SPEC section 4). Validate with `cakemock validate FILE`."
@@ -77,7 +80,10 @@ enum FlavorSchema {
 }
 
 #[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "a target: {url: URL, secret_env: NAME}")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a target: {url: URL, secret_env: NAME}"
+)]
 #[schemars(rename = "Target")]
 pub(crate) struct RawTarget {
     /// The receiver's URL (http:// or https://).
@@ -89,7 +95,10 @@ pub(crate) struct RawTarget {
 }
 
 #[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "delivery settings: {timeout, retry, concurrency}")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "delivery settings: {timeout, retry, concurrency}"
+)]
 #[schemars(rename = "Delivery")]
 pub(crate) struct RawDelivery {
     /// Per-attempt timeout (default 5s).
@@ -142,6 +151,7 @@ pub(crate) struct RawStepDef {
     /// Fault rules for this step's events only.
     pub faults: Option<Vec<At<RawFault>>>,
     /// Send one event of this name (checked against the flavor).
+    #[schemars(with = "Option<EventName>")]
     pub event: Option<At<String>>,
     /// Fields deep-merged into the generated data; values may be templates.
     pub data: Option<At<TValue>>,
@@ -160,7 +170,10 @@ pub(crate) struct RawStepDef {
 }
 
 #[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "a step expectation: {status: 2xx, within: 1s}")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a step expectation: {status: 2xx, within: 1s}"
+)]
 #[schemars(rename = "StepExpect")]
 pub(crate) struct RawStepExpect {
     /// The status the final answer must have: 200, 2xx or [200, 202].
@@ -179,7 +192,10 @@ pub(crate) struct RawRepeat {
 }
 
 #[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "campaign: {id, contacts, over, funnel}")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "campaign: {id, contacts, over, funnel}"
+)]
 #[schemars(rename = "Campaign")]
 pub(crate) struct RawCampaign {
     /// The campaign id (e.g. "{{ vars.campaign_id }}"); absent = generated.
@@ -194,7 +210,10 @@ pub(crate) struct RawCampaign {
 
 /// Shares of the contacts. Bounced contacts never open; only opened contacts click.
 #[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "a funnel: {bounced, opened, clicked, unsubscribed, spam_complaint}")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a funnel: {bounced, opened, clicked, unsubscribed, spam_complaint}"
+)]
 #[schemars(rename = "Funnel")]
 pub(crate) struct RawFunnel {
     pub bounced: Option<At<Percent>>,
@@ -215,7 +234,10 @@ pub(crate) struct RawRawDef {
 }
 
 #[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "expectations: {delivered: 100%, p99_latency: <200ms, ...}")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "expectations: {delivered: 100%, p99_latency: <200ms, ...}"
+)]
 #[schemars(rename = "Expect")]
 pub(crate) struct RawExpect {
     /// The least share of events that must end delivered.
@@ -270,6 +292,30 @@ impl<K: JsonSchema, V: JsonSchema> JsonSchema for OrderedMap<K, V> {
         let values = g.subschema_for::<V>();
         json_schema!({ "type": "object", "propertyNames": keys, "additionalProperties": values })
     }
+}
+
+/// An event name: in the schema, every name of both flavors so editors can complete
+/// them (the loader then checks the name belongs to the file's flavor).
+pub(crate) struct EventName;
+
+impl JsonSchema for EventName {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "EventName".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        event_name_schema()
+    }
+}
+
+fn event_name_schema() -> Schema {
+    let names: Vec<&str> = [Flavor::Docs, Flavor::Api]
+        .into_iter()
+        .flat_map(|f| crate::events::catalogue(f).iter().map(|k| k.name))
+        .collect();
+    if names.is_empty() {
+        return json_schema!({ "type": "string" });
+    }
+    json_schema!({ "type": "string", "enum": names })
 }
 
 /// The schema of [`RawScenario`], draft 2020-12, with a `$id`-free root editors accept.

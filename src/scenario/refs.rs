@@ -195,9 +195,15 @@ fn order_vars(vars: &mut Vars) -> Result<(), Problem> {
     }
     for i in 0..n {
         if let Err(cycle) = visit(i, &deps, &mut state, &mut order, &mut stack) {
-            let path: Vec<String> = cycle.iter().map(|&c| format!("vars.{}", names[c])).collect();
+            let path: Vec<String> = cycle
+                .iter()
+                .map(|&c| format!("vars.{}", names[c]))
+                .collect();
             let first = &vars.entries[cycle[0]].1;
-            let pos = first.templates().first().map_or(Pos::default(), |t| place(t, Pos::default()));
+            let pos = first
+                .templates()
+                .first()
+                .map_or(Pos::default(), |t| place(t, Pos::default()));
             return Err(Problem::new(
                 pos,
                 format!(
@@ -207,8 +213,10 @@ fn order_vars(vars: &mut Vars) -> Result<(), Problem> {
             ));
         }
     }
-    let mut slots: Vec<Option<(String, TValue)>> =
-        std::mem::take(&mut vars.entries).into_iter().map(Some).collect();
+    let mut slots: Vec<Option<(String, TValue)>> = std::mem::take(&mut vars.entries)
+        .into_iter()
+        .map(Some)
+        .collect();
     vars.entries = order.into_iter().filter_map(|i| slots[i].take()).collect();
     // Paths into vars (vars.x.y) where the shape is known.
     for (name, value) in &vars.entries {
@@ -216,7 +224,10 @@ fn order_vars(vars: &mut Vars) -> Result<(), Problem> {
             for e in t.exprs() {
                 if let Expr::Var { name: dep, path } = e {
                     static_walk(vars, dep, path, 0).map_err(|m: String| {
-                        Problem::new(place(t, Pos::default()), format!("{{{{ {e} }}}} in vars.{name}: {m}"))
+                        Problem::new(
+                            place(t, Pos::default()),
+                            format!("{{{{ {e} }}}} in vars.{name}: {m}"),
+                        )
                     })?;
                 }
             }
@@ -231,10 +242,18 @@ fn static_walk(vars: &Vars, name: &str, path: &[String], depth: usize) -> Result
         return Ok(()); // reported elsewhere
     };
     for (i, seg) in path.iter().enumerate() {
-        let at = format!("vars.{name}{}", path[..i].iter().map(|p| format!(".{p}")).collect::<String>());
+        let at = format!(
+            "vars.{name}{}",
+            path[..i]
+                .iter()
+                .map(|p| format!(".{p}"))
+                .collect::<String>()
+        );
         match cur {
             TValue::Literal(v) => {
-                return super::template::walk(v, &path[i..]).map(|_| ()).map_err(|m| format!("{at}: {m}"));
+                return super::template::walk(v, &path[i..])
+                    .map(|_| ())
+                    .map_err(|m| format!("{at}: {m}"));
             }
             TValue::Map(entries) => match entries.iter().find(|(k, _)| k == seg) {
                 Some((_, v)) => cur = v,
@@ -249,11 +268,17 @@ fn static_walk(vars: &Vars, name: &str, path: &[String], depth: usize) -> Result
             },
             TValue::Seq(items) => match seg.parse::<usize>().ok().and_then(|n| items.get(n)) {
                 Some(v) => cur = v,
-                None => return Err(format!("{at} is a list of {}; no item {seg:?}", items.len())),
+                None => {
+                    return Err(format!(
+                        "{at} is a list of {}; no item {seg:?}",
+                        items.len()
+                    ));
+                }
             },
             TValue::Template(t) => {
                 let exprs: Vec<&Expr> = t.exprs().collect();
-                let whole = t.source().trim().starts_with("{{") && t.source().trim().ends_with("}}");
+                let whole =
+                    t.source().trim().starts_with("{{") && t.source().trim().ends_with("}}");
                 return match exprs.as_slice() {
                     [Expr::Var { name: n2, path: p2 }] if whole && depth < 64 => {
                         let mut joined = p2.clone();
@@ -306,13 +331,16 @@ impl StepCx<'_> {
             }
         }
         if let Some(id) = &s.id {
-            self.seen.insert(id.clone(), matches!(s.kind, StepKind::Event(_)));
+            self.seen
+                .insert(id.clone(), matches!(s.kind, StepKind::Event(_)));
         }
         Ok(())
     }
 
     fn value(&self, v: &TValue, fallback: Pos) -> Result<(), Problem> {
-        v.templates().into_iter().try_for_each(|t| self.template(t, fallback))
+        v.templates()
+            .into_iter()
+            .try_for_each(|t| self.template(t, fallback))
     }
 
     fn template(&self, t: &Template, fallback: Pos) -> Result<(), Problem> {
@@ -327,12 +355,17 @@ impl StepCx<'_> {
                             true => "this file defines no vars (add a `vars:` block)".to_string(),
                             false => format!("vars are: {}", names.join(", ")),
                         };
-                        return Err(err(format!("there is no var {name:?}{}; {known}", hint(name, &names))));
+                        return Err(err(format!(
+                            "there is no var {name:?}{}; {known}",
+                            hint(name, &names)
+                        )));
                     }
                     static_walk(self.vars, name, path, 0).map_err(err)?;
                 }
                 Expr::Step { id, path } => self.step_ref(id, path).map_err(err)?,
-                Expr::Env { name, default } => env_check(name, default).map_err(|m| Problem::new(pos, m))?,
+                Expr::Env { name, default } => {
+                    env_check(name, default).map_err(|m| Problem::new(pos, m))?
+                }
                 Expr::Fake(_) | Expr::Now | Expr::Uuid | Expr::Literal(_) => {}
             }
         }
@@ -359,10 +392,15 @@ impl StepCx<'_> {
                 let mut sorted = ids.clone();
                 sorted.sort_unstable();
                 let known = match sorted.is_empty() {
-                    true => "no step has an `id:` yet; add `id: NAME` to the step to read".to_string(),
+                    true => {
+                        "no step has an `id:` yet; add `id: NAME` to the step to read".to_string()
+                    }
                     false => format!("step ids are: {}", sorted.join(", ")),
                 };
-                return Err(format!("there is no step with id {id:?}{}; {known}", hint(id, &ids)));
+                return Err(format!(
+                    "there is no step with id {id:?}{}; {known}",
+                    hint(id, &ids)
+                ));
             }
         }
         let keys = envelope_keys(self.flavor);
@@ -383,7 +421,9 @@ impl StepCx<'_> {
 pub(crate) fn apply_set(s: &mut Scenario, assignment: &str) -> Result<(), InputError> {
     let bad = |m: String| InputError::new(format!("--set {assignment}: {m}"));
     let Some((path, value)) = assignment.split_once('=') else {
-        return Err(bad("expected PATH=VALUE, e.g. --set vars.campaign_id=791".into()));
+        return Err(bad(
+            "expected PATH=VALUE, e.g. --set vars.campaign_id=791".into()
+        ));
     };
     let segs: Vec<&str> = path.trim().split('.').collect();
     let names: Vec<&str> = s.vars.iter().map(|(n, _)| n).collect();
@@ -404,22 +444,26 @@ pub(crate) fn apply_set(s: &mut Scenario, assignment: &str) -> Result<(), InputE
             true => format!("{} defines no vars", s.origin),
             false => format!("the vars of {} are: {}", s.origin, names.join(", ")),
         };
-        return Err(bad(format!("unknown path vars.{name}{}; {known}", hint(name, &names))));
+        return Err(bad(format!(
+            "unknown path vars.{name}{}; {known}",
+            hint(name, &names)
+        )));
     };
     let new = parse_set_value(value).map_err(bad)?;
     let mut vars = s.vars.clone();
     set_path(&mut vars.entries[index].1, rest, new).map_err(|m| bad(format!("vars.{name}{m}")))?;
     let mut next = s.clone();
     next.vars = vars;
-    verify(&mut next).map_err(|p| bad(p.render(&s.origin, &s.source).0))?;
+    verify(&mut next).map_err(|p| bad(p.render(&s.origin, &s.source.0).0))?;
     *s = next;
     Ok(())
 }
 
 /// VALUE as YAML: `791` is an integer, `true` a boolean, `[1, 2]` a list, text a string.
 fn parse_set_value(value: &str) -> Result<TValue, String> {
-    if value.trim().is_empty() {
-        return Ok(TValue::Literal(Value::String(value.to_string())));
+    // Unquoted `{{` is a YAML flow mapping; on a command line it means a template.
+    if value.trim().is_empty() || value.contains("{{") {
+        return TValue::from_text(value);
     }
     serde_saphyr::from_str::<TValue>(value)
         .map_err(|e| format!("cannot read the value: {}", e.without_snippet()))
@@ -434,7 +478,11 @@ fn set_path(target: &mut TValue, path: &[&str], new: TValue) -> Result<(), Strin
     // Open literal containers so a template can be put inside them.
     if let TValue::Literal(v @ (Value::Object(_) | Value::Array(_))) = target {
         *target = match std::mem::take(v) {
-            Value::Object(m) => TValue::Map(m.into_iter().map(|(k, v)| (k, TValue::Literal(v))).collect()),
+            Value::Object(m) => TValue::Map(
+                m.into_iter()
+                    .map(|(k, v)| (k, TValue::Literal(v)))
+                    .collect(),
+            ),
             Value::Array(a) => TValue::Seq(a.into_iter().map(TValue::Literal).collect()),
             _ => unreachable_literal(),
         };
@@ -442,7 +490,11 @@ fn set_path(target: &mut TValue, path: &[&str], new: TValue) -> Result<(), Strin
     match target {
         TValue::Map(entries) => {
             let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
-            let msg = format!(" has no field {seg:?}{}; it has: {}", hint(seg, &keys), keys.join(", "));
+            let msg = format!(
+                " has no field {seg:?}{}; it has: {}",
+                hint(seg, &keys),
+                keys.join(", ")
+            );
             match entries.iter_mut().find(|(k, _)| k == seg) {
                 Some((_, v)) => set_path(v, rest, new).map_err(|m| format!(".{seg}{m}")),
                 None => Err(msg),
@@ -455,7 +507,9 @@ fn set_path(target: &mut TValue, path: &[&str], new: TValue) -> Result<(), Strin
                 None => Err(format!(" is a list of {len}; no item {seg:?}")),
             }
         }
-        _ => Err(format!(" is not a mapping, so it has no field {seg:?}; set the whole var instead")),
+        _ => Err(format!(
+            " is not a mapping, so it has no field {seg:?}; set the whole var instead"
+        )),
     }
 }
 

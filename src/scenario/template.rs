@@ -50,7 +50,10 @@ pub enum Expr {
     /// `fake.KIND`: a fresh realistic value (a string).
     Fake(FakeKind),
     /// `env.NAME | default("x")`: an environment variable (a string).
-    Env { name: String, default: Option<String> },
+    Env {
+        name: String,
+        default: Option<String>,
+    },
     /// `now`: scenario time as RFC 3339 UTC with seconds and `Z`.
     Now,
     /// `uuid`: a fresh UUID v4 (a string).
@@ -73,8 +76,14 @@ impl fmt::Display for Expr {
             Expr::Var { name, path } => f.write_str(&dotted("vars", name, path)),
             Expr::Step { id, path } => f.write_str(&dotted("steps", id, path)),
             Expr::Fake(k) => write!(f, "fake.{}", k.as_str()),
-            Expr::Env { name, default: None } => write!(f, "env.{name}"),
-            Expr::Env { name, default: Some(d) } => write!(f, "env.{name} | default({d:?})"),
+            Expr::Env {
+                name,
+                default: None,
+            } => write!(f, "env.{name}"),
+            Expr::Env {
+                name,
+                default: Some(d),
+            } => write!(f, "env.{name} | default({d:?})"),
             Expr::Now => f.write_str("now"),
             Expr::Uuid => f.write_str("uuid"),
             Expr::Literal(s) => write!(f, "{s:?}"),
@@ -239,9 +248,9 @@ impl Template {
                 walk(root, path).cloned().map_err(err)
             }
             Expr::Step { id, path } => {
-                let root = ctx.step(id).ok_or_else(|| {
-                    err(format!("step {id:?} has not sent an event yet"))
-                })?;
+                let root = ctx
+                    .step(id)
+                    .ok_or_else(|| err(format!("step {id:?} has not sent an event yet")))?;
                 walk(root, path).cloned().map_err(err)
             }
             Expr::Fake(k) => Ok(Value::String(ctx.fake(*k))),
@@ -253,8 +262,7 @@ impl Template {
                 ))),
             },
             Expr::Now => Ok(Value::String(
-                ctx.now()
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                ctx.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             )),
             Expr::Uuid => Ok(Value::String(ctx.uuid().to_string())),
             Expr::Literal(s) => Ok(Value::String(s.clone())),
@@ -273,7 +281,11 @@ pub(crate) fn walk<'v>(root: &'v Value, path: &[String]) -> Result<&'v Value, St
         };
         cur = next.ok_or_else(|| {
             let at = path[..i].join(".");
-            let at = if at.is_empty() { String::new() } else { format!(" in .{at}") };
+            let at = if at.is_empty() {
+                String::new()
+            } else {
+                format!(" in .{at}")
+            };
             match cur {
                 Value::Object(m) => {
                     let hint = did_you_mean(seg, m.keys().map(String::as_str))
@@ -340,7 +352,11 @@ fn parse_expr(inner: &str) -> Result<Expr, String> {
     };
     let segs: Vec<&str> = path_text.split('.').map(str::trim).collect();
     for s in &segs {
-        if s.is_empty() || !s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
+        if s.is_empty()
+            || !s
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+        {
             return Err(format!(
                 "{path_text:?} is not a name path (names use letters, digits, _ and -, joined by dots); {FORMS}"
             ));
@@ -385,7 +401,13 @@ fn parse_expr(inner: &str) -> Result<Expr, String> {
     };
     match (filter, expr) {
         (None, e) => Ok(e),
-        (Some(f), Expr::Env { name, default: None }) => Ok(Expr::Env {
+        (
+            Some(f),
+            Expr::Env {
+                name,
+                default: None,
+            },
+        ) => Ok(Expr::Env {
             name,
             default: Some(parse_default(f)?),
         }),
@@ -410,9 +432,16 @@ fn parse_default(f: &str) -> Result<String, String> {
         if rest.trim().is_empty() {
             return Ok(s);
         }
-        return Err(format!("default(...) takes one value; unexpected {:?}", rest.trim()));
+        return Err(format!(
+            "default(...) takes one value; unexpected {:?}",
+            rest.trim()
+        ));
     }
-    if !args.is_empty() && args.chars().all(|c| c.is_alphanumeric() || "._-".contains(c)) {
+    if !args.is_empty()
+        && args
+            .chars()
+            .all(|c| c.is_alphanumeric() || "._-".contains(c))
+    {
         return Ok(args.to_string());
     }
     Err("default(...) needs a value: default(\"x\")".into())

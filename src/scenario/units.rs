@@ -393,8 +393,17 @@ mod tests {
         assert_eq!(" 100 % ".parse::<Percent>().unwrap(), Percent(1.0));
         assert_eq!("0.5%".parse::<Percent>().unwrap().to_string(), "0.5%");
         let e = "0.05".parse::<Percent>().unwrap_err().to_string();
-        assert!(e.contains("% sign is missing") && e.contains("write 5%"), "{e}");
-        assert!("101%".parse::<Percent>().unwrap_err().0.contains("over 100%"));
+        assert!(
+            e.contains("% sign is missing") && e.contains("write 5%"),
+            "{e}"
+        );
+        assert!(
+            "101%"
+                .parse::<Percent>()
+                .unwrap_err()
+                .0
+                .contains("over 100%")
+        );
         assert!("-1%".parse::<Percent>().unwrap_err().0.contains("negative"));
         assert!("abc%".parse::<Percent>().is_err());
     }
@@ -430,7 +439,12 @@ mod tests {
         assert_eq!("1MiB".parse::<ByteSize>().unwrap(), ByteSize(1 << 20));
         assert_eq!("1MB".parse::<ByteSize>().unwrap(), ByteSize(1_000_000));
         assert_eq!("64B/s".parse::<ByteRate>().unwrap(), ByteRate(64));
-        assert!("64".parse::<ByteSize>().unwrap_err().0.contains("unit is missing"));
+        assert!(
+            "64".parse::<ByteSize>()
+                .unwrap_err()
+                .0
+                .contains("unit is missing")
+        );
         assert!("2GiB".parse::<ByteSize>().is_err());
         assert!("0B/s".parse::<ByteRate>().is_err());
         assert!("64B".parse::<ByteRate>().is_err());
@@ -440,9 +454,14 @@ mod tests {
     fn numbers_get_the_types_own_message() {
         let e = serde_json::from_str::<Dur>("5").unwrap_err().to_string();
         assert!(e.contains("unit is missing"), "{e}");
-        let e = serde_json::from_str::<Percent>("0.5").unwrap_err().to_string();
+        let e = serde_json::from_str::<Percent>("0.5")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("% sign is missing"), "{e}");
         let s: StatusSpec = serde_json::from_str("[200, \"2xx\"]").unwrap();
-        assert_eq!(s, StatusSpec::AnyOf(vec![StatusSpec::Exact(200), StatusSpec::Class(2)]));
+        assert_eq!(
+            s,
+            StatusSpec::AnyOf(vec![StatusSpec::Exact(200), StatusSpec::Class(2)])
+        );
     }
 }

@@ -110,7 +110,10 @@ impl TValue {
     fn seq(items: Vec<TValue>) -> TValue {
         match items.iter().all(|i| i.as_literal().is_some()) {
             true => TValue::Literal(Value::Array(
-                items.into_iter().filter_map(|i| i.as_literal().cloned()).collect(),
+                items
+                    .into_iter()
+                    .filter_map(|i| i.as_literal().cloned())
+                    .collect(),
             )),
             false => TValue::Seq(items),
         }
@@ -188,8 +191,8 @@ impl<'de> Visitor<'de> for TValueVisitor {
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<TValue, E> {
         Err(E::custom(format!(
-            "the number {v} is a float; payloads carry integers only, because a float's text can change \
-             when a receiver re-serializes it (1.0 becomes 1); quote it to send a string, e.g. \"{v}\""
+            "the number {v:?} is a float; payloads carry integers only, because a float's text can change \
+             when a receiver re-serializes it (1.0 becomes 1); quote it to send a string, e.g. \"{v:?}\""
         )))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<TValue, E> {
