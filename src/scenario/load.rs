@@ -12,7 +12,7 @@ use serde_saphyr::{Budget, DeserializeError as YamlError, MessageFormatter, Opti
 use super::diag::{hint, render};
 use super::model::{Pos, Scenario, Source, Step, StepKind};
 use super::raw::RawScenario;
-use super::{check, refs};
+use super::{check, refs, vars};
 use crate::InputError;
 
 /// The largest scenario file read: 10 MiB. Hand-written scenarios are a few KiB and the
@@ -101,7 +101,7 @@ pub(crate) fn load_bytes(
     scenario.source = Source(Arc::from(text));
     for set in &options.sets {
         // Applied before the final check so references see the new values.
-        refs::apply_set(&mut scenario, set)?;
+        vars::apply_set(&mut scenario, set)?;
     }
     refs::verify(&mut scenario).map_err(|p| p.render(origin, text))?;
     let count = event_bound(&scenario.steps);
@@ -149,7 +149,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

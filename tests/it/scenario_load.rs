@@ -388,3 +388,38 @@ fn validate_command_checks_each_file() {
         .code(2)
         .stderr(predicate::str::contains("missing.yaml"));
 }
+
+/// Mangled versions of the SPEC example (characters deleted, YAML punctuation inserted)
+/// are refused or loaded, never a panic.
+#[test]
+fn mangled_files_never_panic() {
+    let base: Vec<char> = SPEC_EXAMPLE.chars().collect();
+    let noise: Vec<char> = "{}[]:,\"'-&*!|>#%\n \t{{}}\u{0}é".chars().collect();
+    let mut seed: u64 = 0x5eed;
+    let mut next = move |n: usize| {
+        // xorshift: deterministic, so a failure reproduces.
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    for round in 0..400 {
+        let mut text = base.clone();
+        for _ in 0..1 + next(4) {
+            let at = next(text.len());
+            match next(3) {
+                0 => {
+                    text.remove(at);
+                }
+                1 => text.insert(at, noise[next(noise.len())]),
+                _ => text[at] = noise[next(noise.len())],
+            }
+        }
+        let text: String = text.into_iter().collect();
+        let result = std::panic::catch_unwind(|| scenario::load_str(&text, "m.yaml").map(|_| ()));
+        assert!(result.is_ok(), "round {round} panicked on:\n{text}");
+        if let Ok(Err(e)) = result {
+            assert!(e.0.starts_with("m.yaml"), "round {round}: {e}");
+        }
+    }
+}
