@@ -192,9 +192,9 @@ fn the_alias_bomb_and_deep_nesting_are_refused_by_the_budget() {
 #[test]
 fn one_anchor_reused_many_times_is_fine() {
     // The alias/anchor ratio heuristic is off: this is ordinary YAML reuse.
-    let mut text = String::from("version: 1\nvars:\n  base: &base { campaign_id: 790 }\nsteps:\n");
+    let mut text = String::from("version: 1\nvars:\n  base: &base { body: '{\"a\":1}' }\nsteps:\n");
     for _ in 0..300 {
-        text.push_str("  - event: email.sent\n    data: *base\n");
+        text.push_str("  - raw: *base\n");
     }
     let s = scenario::load_str(&text, "reuse.yaml").unwrap();
     assert_eq!(s.steps.len(), 300);
@@ -202,7 +202,7 @@ fn one_anchor_reused_many_times_is_fine() {
 
 #[test]
 fn event_count_limits_can_be_raised() {
-    let text = "version: 1\nsteps:\n  - repeat: { times: 20, steps: [ { event: email.sent } ] }\n";
+    let text = "version: 1\nsteps:\n  - repeat: { times: 20, steps: [ { raw: { body: x } } ] }\n";
     let opts = LoadOptions {
         max_events: 10,
         ..LoadOptions::default()
@@ -227,8 +227,7 @@ vars:
   campaign: { id: "{{ vars.campaign_id }}", name: Spring }
   label: "campaign {{ vars.campaign_id }}"
 steps:
-  - event: email.sent
-    data: { campaign_id: "{{ vars.campaign.id }}", note: "{{ vars.label }}" }
+  - raw: { body: "{{ vars.campaign.id }} {{ vars.label }}" }
 "#;
 
 #[test]
