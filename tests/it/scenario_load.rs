@@ -14,7 +14,55 @@ use cakemock::scenario::{self, FaultKind, LoadOptions, Pick, StatusSpec, StepKin
 use predicates::prelude::*;
 use serde_json::json;
 
-const SPEC_EXAMPLE: &str = include_str!("../../fixtures/spec-example.yaml");
+/// The YAML block of SPEC section 4, verbatim.
+const SPEC_EXAMPLE: &str = r##"version: 1                      # required; any other value is an error
+name: campaign lifecycle
+seed: 42                        # --seed overrides; absent = random, printed in the summary
+flavor: docs                    # docs | api
+target:                         # --target / --secret override; no target = embedded receiver
+  url: http://localhost:3000/webhooks/cakemail
+  secret_env: WEBHOOK_SECRET    # or secret: "..."
+vars:
+  campaign_id: 790              # --set vars.campaign_id=791 overrides; an unknown path is an error
+delivery:
+  timeout: 5s
+  retry: fast                   # preset name, or a list: [0s, 1s, 5s]
+  concurrency: 8
+faults:                         # run-wide fault rules (section 6)
+  - { kind: duplicate, p: 5% }
+steps:
+  - event: campaign.scheduled
+    data: { campaign_id: "{{ vars.campaign_id }}" }
+  - wait: 2s
+  - id: first                   # later steps can read what this step sent
+    event: email.sent
+    contact: alice              # steps naming the same contact share its identity
+    data: { campaign_id: "{{ vars.campaign_id }}" }
+  - event: email.opened
+    contact: alice              # same contact_id, email and message_id as above
+    after: 30s                  # scenario time after the previous step
+    expect: { status: 2xx, within: 1s }
+  - event: email.clicked
+    data: { url: "https://shop.example/sale?utm_source=cakemail", message_id: "{{ steps.first.data.message_id }}" }
+  - campaign:                   # a generator: N contacts through a funnel
+      id: "{{ vars.campaign_id }}"
+      contacts: 1000
+      over: 10m                 # spread of the events in scenario time
+      funnel: { bounced: 2%, opened: 45%, clicked: 12%, unsubscribed: 0.5%, spam_complaint: 0.1% }
+  - repeat:
+      times: 3
+      steps:
+        - event: email.opened
+  - parallel:
+      - event: email.unsubscribed
+      - event: email.spam_complaint
+  - raw:                        # sent verbatim, signed: "just sign this and send it"
+      body: '{"event":"email.opened","timestamp":"2024-03-15T11:45:00Z","data":{}}'
+expect:                         # checked at the end; any miss = exit code 1
+  delivered: 100%               # share of events that ended `delivered`
+  p99_latency: 200ms
+  faults: { bad_signature: 401, duplicate: 2xx }
+"##;
 const INVALID_DIR: &str = "fixtures/invalid-scenarios";
 /// Set to regenerate the `.err` snapshots from the current messages.
 const BLESS_ENV: &str = "CAKEMOCK_BLESS";
