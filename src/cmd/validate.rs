@@ -8,6 +8,7 @@ use anyhow::Result;
 
 use crate::Exit;
 use crate::cmd::common::out;
+use crate::events::Flavor;
 use crate::scenario::{self, LoadOptions};
 
 pub const EXAMPLES: &str = "\
@@ -25,6 +26,9 @@ pub struct Args {
     /// Override a var before checking, as `run` would: vars.NAME=VALUE (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub sets: Vec<String>,
+    /// Check event names against this flavor instead of the file's `flavor:`.
+    #[arg(long, value_enum, value_name = "FLAVOR")]
+    pub flavor: Option<Flavor>,
     /// Allow scenarios that generate more events than this.
     #[arg(long, value_name = "N", default_value_t = scenario::MAX_EVENTS)]
     pub max_events: u64,
@@ -34,6 +38,7 @@ pub async fn exec(args: Args) -> Result<Exit> {
     let options = LoadOptions {
         sets: args.sets,
         max_events: args.max_events,
+        flavor: args.flavor,
     };
     let mut exit = Exit::Ok;
     for file in &args.files {

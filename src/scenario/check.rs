@@ -15,7 +15,13 @@ use crate::sign::Secret;
 /// Most deliveries in flight a file may ask for.
 pub const MAX_CONCURRENCY: u64 = 10_000;
 
-pub(crate) fn build(raw: RawScenario, origin: &str) -> Result<Scenario, Problem> {
+/// `flavor` (from `--flavor`) wins over the file's `flavor:`; event names are checked
+/// against the one that wins.
+pub(crate) fn build(
+    raw: RawScenario,
+    origin: &str,
+    flavor: Option<Flavor>,
+) -> Result<Scenario, Problem> {
     let At {
         value: version,
         pos,
@@ -29,7 +35,7 @@ pub(crate) fn build(raw: RawScenario, origin: &str) -> Result<Scenario, Problem>
             ),
         ));
     }
-    let flavor = raw.flavor.unwrap_or_default();
+    let flavor = flavor.or(raw.flavor).unwrap_or_default();
     let mut cx = Cx::new(flavor);
     let target = raw.target.map(target).transpose()?;
     let vars = Vars {
@@ -54,6 +60,7 @@ pub(crate) fn build(raw: RawScenario, origin: &str) -> Result<Scenario, Problem>
     };
     let faults = fault_list(raw.faults, flavor)?;
     let At { value: steps, pos } = raw.steps;
+    let steps = steps.unwrap_or_default();
     if steps.is_empty() {
         return Err(Problem::new(
             pos,

@@ -47,7 +47,11 @@ pub(crate) fn render(origin: &str, source: &str, pos: Pos, message: &str) -> Str
     let end = (start + SNIPPET_WIDTH).min(chars.len());
     let shown: String = chars[start..end]
         .iter()
-        .map(|c| if c.is_control() { '\u{FFFD}' } else { *c })
+        .map(|c| match c {
+            '\t' => '→',
+            c if c.is_control() => '\u{FFFD}',
+            c => *c,
+        })
         .collect();
     let prefix = if start > 0 { "..." } else { "" };
     let suffix = if end < chars.len() { "..." } else { "" };

@@ -14,6 +14,7 @@ use super::model::{Pos, Scenario, Source, Step, StepKind};
 use super::raw::RawScenario;
 use super::{check, refs, vars};
 use crate::InputError;
+use crate::events::Flavor;
 
 /// The largest scenario file read: 10 MiB. Hand-written scenarios are a few KiB and the
 /// generators (`campaign`, `repeat`) make big runs from small files, so anything larger
@@ -34,6 +35,8 @@ pub struct LoadOptions {
     pub sets: Vec<String>,
     /// The most events the scenario may generate (see [`MAX_EVENTS`]).
     pub max_events: u64,
+    /// `--flavor`: replaces the file's `flavor:` before event names are checked.
+    pub flavor: Option<Flavor>,
 }
 
 impl Default for LoadOptions {
@@ -41,6 +44,7 @@ impl Default for LoadOptions {
         LoadOptions {
             sets: Vec::new(),
             max_events: MAX_EVENTS,
+            flavor: None,
         }
     }
 }
@@ -97,7 +101,8 @@ pub(crate) fn load_bytes(
     }
     let raw: RawScenario = serde_saphyr::from_str_with_options(text, yaml_options())
         .map_err(|e| yaml_error(&e, origin, text))?;
-    let mut scenario = check::build(raw, origin).map_err(|p| p.render(origin, text))?;
+    let mut scenario =
+        check::build(raw, origin, options.flavor).map_err(|p| p.render(origin, text))?;
     scenario.source = Source(Arc::from(text));
     for set in &options.sets {
         // Applied before the final check so references see the new values.
@@ -120,6 +125,14 @@ pub(crate) fn load_bytes(
         return Err(InputError::new(render(origin, text, biggest, &message)));
     }
     Ok(scenario)
+}
+
+impl Scenario {
+    /// The most events the steps can generate (a campaign counts every funnel stage):
+    /// an upper bound for progress bars and the `max_events` check.
+    pub fn event_bound(&self) -> u64 {
+        event_bound(&self.steps)
+    }
 }
 
 /// The most events the steps can generate (saturating: nested repeats multiply).

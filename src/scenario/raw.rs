@@ -45,7 +45,8 @@ pub(crate) struct RawScenario {
     /// Run-wide fault rules (SPEC 6).
     pub faults: Option<Vec<At<RawFault>>>,
     /// What to send, in order.
-    pub steps: At<Vec<At<RawStepDef>>>,
+    #[schemars(with = "Vec<RawStepDef>")]
+    pub steps: At<Option<Vec<At<RawStepDef>>>>,
     /// Checked at the end of the run; any miss = exit code 1.
     pub expect: Option<RawExpect>,
 }

@@ -470,3 +470,22 @@ fn mangled_files_never_panic() {
         }
     }
 }
+
+#[test]
+fn a_flavor_override_rechecks_event_names() {
+    let opts = LoadOptions {
+        flavor: Some(cakemock::events::Flavor::Api),
+        ..LoadOptions::default()
+    };
+    let e = scenario::load_str_with(SPEC_EXAMPLE, "spec.yaml", &opts)
+        .unwrap_err()
+        .0;
+    assert!(
+        e.contains("spec.yaml:17:12:") && e.contains("is a docs event"),
+        "{e}"
+    );
+    let api = "version: 1\nflavor: api\nsteps:\n  - event: Email.Opened\n";
+    let s = scenario::load_str(api, "api.yaml").unwrap();
+    assert_eq!(s.flavor, cakemock::events::Flavor::Api);
+    assert!(s.event_bound() == 1);
+}
