@@ -5,8 +5,10 @@ pub mod common;
 pub mod events;
 pub mod listen;
 pub mod run;
+pub mod schema;
 pub mod sign;
 pub mod trigger;
+pub mod validate;
 pub mod verify;
 
 use clap::{Parser, Subcommand};
@@ -43,6 +45,12 @@ pub enum Command {
     /// Check a body against a signature header; exit 0 if it verifies, 1 if not.
     #[command(after_help = verify::EXAMPLES)]
     Verify(verify::Args),
+    /// Check scenario files without sending anything; exit 0 if all are valid, 2 if not.
+    #[command(after_help = validate::EXAMPLES)]
+    Validate(validate::Args),
+    /// Print the JSON Schema of scenario files (for editor completion).
+    #[command(after_help = schema::EXAMPLES)]
+    Schema(schema::Args),
 }
 
 /// Runs a parsed command line and maps errors to exit codes, printing them on stderr.
@@ -54,6 +62,8 @@ pub async fn exec(cli: Cli) -> Exit {
         Command::Events(a) => events::exec(a).await,
         Command::Sign(a) => sign::exec(a).await,
         Command::Verify(a) => verify::exec(a).await,
+        Command::Validate(a) => validate::exec(a).await,
+        Command::Schema(a) => schema::exec(a).await,
     };
     match result {
         Ok(exit) => exit,

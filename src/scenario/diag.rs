@@ -39,6 +39,7 @@ pub(crate) fn render(origin: &str, source: &str, pos: Pos, message: &str) -> Str
     let Some(line) = source.lines().nth(pos.line as usize - 1) else {
         return out;
     };
+    let line = redact(line);
     let chars: Vec<char> = line.chars().collect();
     let col = (pos.column as usize).saturating_sub(1).min(chars.len());
     // Show a window around the column so the caret stays on screen.
@@ -46,7 +47,11 @@ pub(crate) fn render(origin: &str, source: &str, pos: Pos, message: &str) -> Str
     let end = (start + SNIPPET_WIDTH).min(chars.len());
     let shown: String = chars[start..end]
         .iter()
-        .map(|c| if c.is_control() { '\u{FFFD}' } else { *c })
+        .map(|c| match c {
+            '\t' => '→',
+            c if c.is_control() => '\u{FFFD}',
+            c => *c,
+        })
         .collect();
     let prefix = if start > 0 { "..." } else { "" };
     let suffix = if end < chars.len() { "..." } else { "" };
@@ -80,10 +85,31 @@ fn token_width(rest: &[char]) -> usize {
             }
             rest.len()
         }
+        Some('{' | '[') => {
+            // A flow collection: to its matching bracket (or the line's end).
+            let mut depth = 0usize;
+            for (i, c) in rest.iter().enumerate() {
+                match c {
+                    '{' | '[' => depth += 1,
+                    '}' | ']' => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            return i + 1;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            rest.len()
+        }
         _ => {
             let mut end = rest.len();
             for (i, c) in rest.iter().enumerate() {
-                if matches!(c, ',' | ']' | '}') || (*c == '#' && i > 0 && rest[i - 1] == ' ') {
+                let key_end = *c == ':' && rest.get(i + 1).is_none_or(|n| *n == ' ');
+                if key_end
+                    || matches!(c, ',' | ']' | '}')
+                    || (*c == '#' && i > 0 && rest[i - 1] == ' ')
+                {
                     end = i;
                     break;
                 }
@@ -95,6 +121,18 @@ fn token_width(rest: &[char]) -> usize {
                 .count();
             trimmed.max(1)
         }
+    }
+}
+
+/// A `secret:` line shows `***` instead of the secret (SPEC 13: never in errors).
+fn redact(line: &str) -> std::borrow::Cow<'_, str> {
+    let t = line.trim_start().trim_start_matches(['-', '{', ' ']);
+    match t.strip_prefix("secret").map(str::trim_start) {
+        Some(rest) if rest.starts_with(':') => {
+            let keep = line.len() - rest.len() + 1;
+            format!("{} ***", &line[..keep]).into()
+        }
+        _ => line.into(),
     }
 }
 
@@ -147,5 +185,34 @@ mod tests {
         let caret = lines[3].find('^').unwrap();
         assert_eq!(&lines[2][caret..caret + 3], "bad");
         assert_eq!(render("f", "x", Pos::default(), "empty"), "f: empty");
+    }
+
+    #[test]
+    fn keys_and_flow_collections_are_underlined_whole() {
+        let r = render("f", "  dat: { a: 1 }", Pos { line: 1, column: 3 }, "m");
+        assert!(r.ends_with("|   ^^^"), "{r}");
+        let r = render(
+            "f",
+            "  - { kind: drop, p: 5% }",
+            Pos { line: 1, column: 5 },
+            "m",
+        );
+        assert!(r.ends_with(&format!("|     {}", "^".repeat(21))), "{r}");
+    }
+
+    #[test]
+    fn secrets_never_reach_a_snippet() {
+        let r = render(
+            "f",
+            "  secret: hunter2",
+            Pos {
+                line: 1,
+                column: 11,
+            },
+            "m",
+        );
+        assert!(!r.contains("hunter2") && r.contains("secret: ***"), "{r}");
+        let r = render("f", "  secret_env: NAME", Pos { line: 1, column: 3 }, "m");
+        assert!(r.contains("NAME"), "{r}");
     }
 }

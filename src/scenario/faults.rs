@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::at::At;
 use super::diag::Problem;
+use super::raw::EventName;
 use super::units::{ByteRate, ByteSize, Dur, Percent};
 use crate::events::Flavor;
 
@@ -150,6 +151,7 @@ pub struct FaultParams {
     expecting = "a fault rule: {kind: NAME, p: 5%, ...}"
 )]
 #[schemars(
+    rename = "FaultRule",
     title = "Fault rule",
     description = "A fault rule (SPEC 6): a kind, at most one of p/every/first, optional events, and the kind's parameters."
 )]
@@ -165,6 +167,7 @@ pub(crate) struct RawFault {
     #[schemars(range(min = 1))]
     first: Option<At<u64>>,
     /// Only events with these names.
+    #[schemars(with = "Option<Vec<EventName>>")]
     events: Option<Vec<At<String>>>,
     /// stale_timestamp, future_timestamp: how far off; delay: how long.
     by: Option<Dur>,
@@ -301,5 +304,46 @@ pub(crate) fn check(raw: At<RawFault>, flavor: Flavor) -> Result<FaultRule, Prob
 
 /// An event name of `flavor`, or a message naming the closest and the valid ones.
 pub(crate) fn check_event(name: &str, flavor: Flavor) -> Result<(), String> {
-    super::check::find_event(name, flavor).map(|_| ())
+    super::steps::find_event(name, flavor).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(yaml: &str) -> Result<FaultRule, String> {
+        let text = format!("version: 1\nfaults:\n  - {yaml}\nsteps:\n  - wait: 1s\n");
+        crate::scenario::load_str(&text, "f.yaml")
+            .map(|mut s| s.faults.remove(0))
+            .map_err(|e| e.0)
+    }
+
+    #[test]
+    fn parameters_are_typed_and_belong_to_their_kind() {
+        let r = rule("{ kind: duplicate, copies: 3, delay: 2s, first: 10 }").unwrap();
+        assert_eq!(r.params.copies, Some(3));
+        assert_eq!(r.params.delay, Some(std::time::Duration::from_secs(2)));
+        assert_eq!(r.selector.pick, Pick::First(10));
+        let r = rule("{ kind: slow_body, rate: 64B/s }").unwrap();
+        assert_eq!(r.params.rate, Some(64));
+        let r = rule("{ kind: oversized, size: 1MiB, every: 3 }").unwrap();
+        assert_eq!(
+            (r.params.size, r.selector.pick),
+            (Some(1 << 20), Pick::Every(3))
+        );
+        let e = rule("{ kind: reset, by: 1s }").unwrap_err();
+        assert!(e.contains("reset takes no parameters"), "{e}");
+        let e = rule("{ kind: delay, jiter: 1s }").unwrap_err();
+        assert!(e.contains("did you mean `jitter`"), "{e}");
+        let e = rule("{ kind: drop, every: 0 }").unwrap_err();
+        assert!(e.contains("every: 0"), "{e}");
+    }
+
+    #[test]
+    fn every_kind_has_a_name_that_parses_back() {
+        for (kind, name) in FaultKind::ALL {
+            assert_eq!(kind.as_str(), name);
+            assert_eq!(rule(&format!("{{ kind: {name} }}")).unwrap().kind, kind);
+        }
+    }
 }

@@ -10,10 +10,11 @@ use std::sync::Arc;
 use serde_saphyr::{Budget, DeserializeError as YamlError, MessageFormatter, Options};
 
 use super::diag::{hint, render};
-use super::model::{Pos, Scenario, Step, StepKind};
+use super::model::{Pos, Scenario, Source, Step, StepKind};
 use super::raw::RawScenario;
-use super::{check, refs};
+use super::{check, refs, vars};
 use crate::InputError;
+use crate::events::Flavor;
 
 /// The largest scenario file read: 10 MiB. Hand-written scenarios are a few KiB and the
 /// generators (`campaign`, `repeat`) make big runs from small files, so anything larger
@@ -34,6 +35,8 @@ pub struct LoadOptions {
     pub sets: Vec<String>,
     /// The most events the scenario may generate (see [`MAX_EVENTS`]).
     pub max_events: u64,
+    /// `--flavor`: replaces the file's `flavor:` before event names are checked.
+    pub flavor: Option<Flavor>,
 }
 
 impl Default for LoadOptions {
@@ -41,6 +44,7 @@ impl Default for LoadOptions {
         LoadOptions {
             sets: Vec::new(),
             max_events: MAX_EVENTS,
+            flavor: None,
         }
     }
 }
@@ -97,22 +101,38 @@ pub(crate) fn load_bytes(
     }
     let raw: RawScenario = serde_saphyr::from_str_with_options(text, yaml_options())
         .map_err(|e| yaml_error(&e, origin, text))?;
-    let mut scenario = check::build(raw, origin).map_err(|p| p.render(origin, text))?;
-    scenario.source = Arc::from(text);
+    let mut scenario =
+        check::build(raw, origin, options.flavor).map_err(|p| p.render(origin, text))?;
+    scenario.source = Source(Arc::from(text));
     for set in &options.sets {
         // Applied before the final check so references see the new values.
-        refs::apply_set(&mut scenario, set)?;
+        vars::apply_set(&mut scenario, set)?;
     }
     refs::verify(&mut scenario).map_err(|p| p.render(origin, text))?;
     let count = event_bound(&scenario.steps);
     if count > options.max_events {
-        return Err(InputError::new(format!(
-            "{origin}: this scenario generates up to {count} events, over the limit of {}; \
-             lower `contacts`/`times`, or raise the limit with --max-events",
-            options.max_events
-        )));
+        let biggest = scenario
+            .steps
+            .iter()
+            .max_by_key(|s| event_bound(std::slice::from_ref(s)))
+            .map_or(Pos::default(), |s| s.pos);
+        let message = format!(
+            "this scenario generates up to {} events, over the limit of {}; lower `contacts` or `times`, \
+             or raise the limit with --max-events",
+            thousands(count),
+            thousands(options.max_events)
+        );
+        return Err(InputError::new(render(origin, text, biggest, &message)));
     }
     Ok(scenario)
+}
+
+impl Scenario {
+    /// The most events the steps can generate (a campaign counts every funnel stage):
+    /// an upper bound for progress bars and the `max_events` check.
+    pub fn event_bound(&self) -> u64 {
+        event_bound(&self.steps)
+    }
 }
 
 /// The most events the steps can generate (saturating: nested repeats multiply).
@@ -137,9 +157,23 @@ pub(crate) fn event_bound(steps: &[Step]) -> u64 {
     })
 }
 
+/// `1234567` -> `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn yaml_options() -> Options {
     let mut budget = Budget::default();
     budget.max_depth = MAX_DEPTH;
+    budget.flow_nesting_limit = MAX_DEPTH;
     budget.max_events = 2_000_000;
     budget.max_nodes = 1_000_000;
     budget.max_aliases = 10_000;
@@ -149,7 +183,10 @@ fn yaml_options() -> Options {
     budget.enforce_alias_anchor_ratio = false;
     let mut options = Options::default();
     options.budget = Some(budget);
-    options.alias_limits.max_total_replayed_events = 200_000;
+    // Events replayed through aliases: generous for real reuse (a 20-event block used
+    // 2,500 times) and small enough that a billion-laughs file is refused in well
+    // under a second even in a debug build (~0.4 s measured, ~6 us per replayed event).
+    options.alias_limits.max_total_replayed_events = 50_000;
     options.alias_limits.max_replay_stack_depth = 16;
     options
 }
@@ -185,34 +222,63 @@ fn yaml_error(e: &YamlError, origin: &str, text: &str) -> InputError {
         })
         .unwrap_or_default();
     let message = match inner {
-        YamlError::SerdeUnknownField {
-            field, expected, ..
-        } => format!(
+        YamlError::SerdeUnknownField { field, expected, .. } => format!(
             "unknown key `{field}`{}; valid keys here: {}",
             hint(field, expected),
             expected.join(", ")
         ),
-        YamlError::SerdeUnknownVariant {
-            variant, expected, ..
-        } => format!(
-            "unknown value `{variant}`{}; expected one of: {}",
-            hint(variant, expected),
-            expected.join(", ")
-        ),
-        YamlError::SerdeMissingField {
-            field: "version", ..
-        } => {
+        YamlError::SerdeUnknownVariant { variant, expected, .. } => {
+            let what = match expected.first() {
+                Some(&"bad_signature") => "fault kind",
+                Some(&"docs") => "flavor",
+                _ => "value",
+            };
+            format!(
+                "unknown {what} `{variant}`{}; expected one of: {}",
+                hint(variant, expected),
+                expected.join(", ")
+            )
+        }
+        YamlError::DuplicateMappingKey { key, .. } => match key {
+            Some(k) => format!("`{k}` appears twice in this mapping; keep one"),
+            None => "a key appears twice in this mapping; keep one".to_string(),
+        },
+        YamlError::InvalidScalar { ty, .. } => match *ty {
+            "bool" => "expected true or false".to_string(),
+            t if t.starts_with('u') => "expected a whole number (0 or more)".to_string(),
+            t if t.starts_with('i') => "expected a whole number".to_string(),
+            t => format!("expected a value of type {t}"),
+        },
+        YamlError::Unexpected { expected, .. } => match *expected {
+            "mapping start" if pos.line <= 1 => {
+                "a scenario is a mapping of keys (`version: 1`, `steps: ...`), not a list or a value".to_string()
+            }
+            "mapping start" => "expected a mapping (key: value) here".to_string(),
+            "sequence start" => "expected a list (`- item` lines or [a, b]) here".to_string(),
+            other => format!("expected {other} here"),
+        },
+        YamlError::SerdeMissingField { field: "version", .. } => {
             "missing `version: 1`: every scenario starts with it (the format's version)".to_string()
         }
         YamlError::SerdeMissingField { field: "steps", .. } => {
-            "missing `steps:`: a scenario needs at least one step, e.g. `- event: email.sent`"
-                .to_string()
+            "missing `steps:`: a scenario needs at least one step, e.g. `- event: email.sent`".to_string()
         }
         YamlError::SerdeMissingField { field, .. } => format!("missing key `{field}`"),
-        YamlError::Budget { breach, .. } => format!(
-            "the YAML is too deeply nested or too large to read safely ({breach:?}); scenarios nest at most \
-             {MAX_DEPTH} levels and aliases may not multiply the document (no \"billion laughs\")"
-        ),
+        YamlError::Budget { breach, .. } => {
+            let what = format!("{breach:?}");
+            if what.starts_with("Depth") {
+                format!("the YAML is nested too deeply to read safely; scenarios nest at most {MAX_DEPTH} levels")
+            } else if what.starts_with("Alias") || what.starts_with("Anchor") {
+                "the YAML has too many aliases or anchors to read safely (no \"billion laughs\"); \
+                 write the repeated part once and use `repeat:` instead"
+                    .to_string()
+            } else {
+                format!(
+                    "the YAML is too large to read safely ({what}); use `campaign:` or `repeat:` to generate \
+                     many events from a small file"
+                )
+            }
+        }
         YamlError::AliasReplayLimitExceeded { .. }
         | YamlError::AliasExpansionLimitExceeded { .. }
         | YamlError::AliasReplayStackDepthExceeded { .. }
@@ -221,9 +287,16 @@ fn yaml_error(e: &YamlError, origin: &str, text: &str) -> InputError {
              write the repeated part once and use `repeat:` instead"
                 .to_string()
         }
-        other => serde_saphyr::DefaultMessageFormatter
-            .format_message(other)
-            .into_owned(),
+        other => {
+            let m = serde_saphyr::DefaultMessageFormatter.format_message(other).into_owned();
+            if m.contains("recursion limit") {
+                format!(
+                    "the YAML is nested too deeply to read safely; scenarios nest at most {MAX_DEPTH} levels"
+                )
+            } else {
+                m
+            }
+        }
     };
     InputError::new(render(origin, text, pos, &message))
 }

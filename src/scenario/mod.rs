@@ -4,20 +4,25 @@
 //! `FILE:LINE:COL` with the offending text and a "did you mean". After `load_*` succeeds
 //! only template rendering (env, step data) can still fail, at run time.
 //!
-//! Layout: `raw` (the serde/JSON-Schema types) -> `check` (shapes, events, funnels) ->
-//! `refs` (template references, var order, `--set`) -> `model` (what the runtime reads).
+//! Layout: `load` (bytes, budgets, parser errors) -> `raw` (serde + JSON Schema types) ->
+//! `check`/`steps`/`faults` (shapes, events, funnels) -> `refs` (template references,
+//! var order) -> `model` (what the runtime reads). `template`/`expr`/`value` are the
+//! template language, `vars` renders vars and applies `--set`, `units` the text values.
 
 mod at;
 mod check;
 mod diag;
+mod expr;
 mod faults;
 mod load;
 mod model;
 mod raw;
 mod refs;
+mod steps;
 mod template;
 mod units;
 mod value;
+mod vars;
 
 pub use faults::{FaultKind, FaultParams, FaultRule, Pick, Selector};
 pub use load::{LoadOptions, MAX_DEPTH, MAX_EVENTS, MAX_FILE_BYTES};
@@ -61,7 +66,7 @@ pub fn load_str_with(
 /// integer; it may hold templates) and re-checks every template. An unknown path is
 /// an error with a "did you mean".
 pub fn apply_set(scenario: &mut Scenario, assignment: &str) -> Result<(), InputError> {
-    refs::apply_set(scenario, assignment)
+    vars::apply_set(scenario, assignment)
 }
 
 /// The JSON Schema of the scenario format, generated from the types that parse it.

@@ -27,7 +27,7 @@ pub struct Scenario {
     /// The file it came from, as given (used in messages and reports).
     pub origin: String,
     /// The text, kept so later checks (`apply_set`) can show the offending line.
-    pub(crate) source: std::sync::Arc<str>,
+    pub(crate) source: Source,
     /// `name:`; `None` when absent (reports then use the file name).
     pub name: Option<String>,
     /// `seed:`; `None` = random (the runtime prints the one it drew). `--seed` overrides.
@@ -46,6 +46,16 @@ pub struct Scenario {
     pub steps: Vec<Step>,
     /// `expect:`, checked at the end of the run.
     pub expect: Expect,
+}
+
+/// The file's text. `Debug` shows only its size: it may hold a `secret:`.
+#[derive(Clone, Default)]
+pub(crate) struct Source(pub std::sync::Arc<str>);
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<{} bytes>", self.0.len())
+    }
 }
 
 /// `target:`. Either `url`, `secret`/`secret_env`, or both may be given.

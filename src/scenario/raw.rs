@@ -45,7 +45,8 @@ pub(crate) struct RawScenario {
     /// Run-wide fault rules (SPEC 6).
     pub faults: Option<Vec<At<RawFault>>>,
     /// What to send, in order.
-    pub steps: At<Vec<At<RawStepDef>>>,
+    #[schemars(with = "Vec<RawStepDef>")]
+    pub steps: At<Option<Vec<At<RawStepDef>>>>,
     /// Checked at the end of the run; any miss = exit code 1.
     pub expect: Option<RawExpect>,
 }
@@ -151,6 +152,7 @@ pub(crate) struct RawStepDef {
     /// Fault rules for this step's events only.
     pub faults: Option<Vec<At<RawFault>>>,
     /// Send one event of this name (checked against the flavor).
+    #[schemars(with = "Option<EventName>")]
     pub event: Option<At<String>>,
     /// Fields deep-merged into the generated data; values may be templates.
     pub data: Option<At<TValue>>,
@@ -291,6 +293,30 @@ impl<K: JsonSchema, V: JsonSchema> JsonSchema for OrderedMap<K, V> {
         let values = g.subschema_for::<V>();
         json_schema!({ "type": "object", "propertyNames": keys, "additionalProperties": values })
     }
+}
+
+/// An event name: in the schema, every name of both flavors so editors can complete
+/// them (the loader then checks the name belongs to the file's flavor).
+pub(crate) struct EventName;
+
+impl JsonSchema for EventName {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "EventName".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        event_name_schema()
+    }
+}
+
+fn event_name_schema() -> Schema {
+    let names: Vec<&str> = [Flavor::Docs, Flavor::Api]
+        .into_iter()
+        .flat_map(|f| crate::events::catalogue(f).iter().map(|k| k.name))
+        .collect();
+    if names.is_empty() {
+        return json_schema!({ "type": "string" });
+    }
+    json_schema!({ "type": "string", "enum": names })
 }
 
 /// The schema of [`RawScenario`], draft 2020-12, with a `$id`-free root editors accept.

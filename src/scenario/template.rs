@@ -1,7 +1,7 @@
 //! The template language of scenario values: `{{ vars.x }}`, `{{ steps.ID.data.f }}`,
 //! `{{ fake.email }}`, `{{ env.NAME | default("x") }}`, `{{ now }}`, `{{ uuid }}`, and
 //! `{{ "{{" }}` to write a literal `{{`. Parsing (syntax) happens while the YAML is read;
-//! references are checked by `check.rs`; rendering asks a [`TemplateContext`] the runtime
+//! references are checked by `refs.rs`; rendering asks a [`TemplateContext`] the runtime
 //! supplies. A value that is exactly one template keeps the referenced value's type.
 
 use std::fmt;
@@ -12,84 +12,8 @@ use super::model::Pos;
 use crate::InputError;
 use crate::error::did_you_mean;
 
-/// The `fake.*` generators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FakeKind {
-    Email,
-    Name,
-    Ip,
-    UserAgent,
-    Url,
-}
-
-impl FakeKind {
-    /// Every generator with its template name, in the order messages list them.
-    pub const ALL: [(FakeKind, &'static str); 5] = [
-        (FakeKind::Email, "email"),
-        (FakeKind::Name, "name"),
-        (FakeKind::Ip, "ip"),
-        (FakeKind::UserAgent, "user_agent"),
-        (FakeKind::Url, "url"),
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        FakeKind::ALL
-            .iter()
-            .find(|(k, _)| *k == self)
-            .map_or("email", |(_, n)| n)
-    }
-}
-
-/// One `{{ ... }}` expression.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Expr {
-    /// `vars.NAME.a.b`: the var's name, then a path into its value.
-    Var { name: String, path: Vec<String> },
-    /// `steps.ID.data.field`: a path into the body the step sent (never empty).
-    Step { id: String, path: Vec<String> },
-    /// `fake.KIND`: a fresh realistic value (a string).
-    Fake(FakeKind),
-    /// `env.NAME | default("x")`: an environment variable (a string).
-    Env {
-        name: String,
-        default: Option<String>,
-    },
-    /// `now`: scenario time as RFC 3339 UTC with seconds and `Z`.
-    Now,
-    /// `uuid`: a fresh UUID v4 (a string).
-    Uuid,
-    /// `"text"`: a string literal; the escape for a literal `{{`.
-    Literal(String),
-}
-
-impl fmt::Display for Expr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let dotted = |root: &str, head: &str, path: &[String]| {
-            let mut s = format!("{root}.{head}");
-            for p in path {
-                s.push('.');
-                s.push_str(p);
-            }
-            s
-        };
-        match self {
-            Expr::Var { name, path } => f.write_str(&dotted("vars", name, path)),
-            Expr::Step { id, path } => f.write_str(&dotted("steps", id, path)),
-            Expr::Fake(k) => write!(f, "fake.{}", k.as_str()),
-            Expr::Env {
-                name,
-                default: None,
-            } => write!(f, "env.{name}"),
-            Expr::Env {
-                name,
-                default: Some(d),
-            } => write!(f, "env.{name} | default({d:?})"),
-            Expr::Now => f.write_str("now"),
-            Expr::Uuid => f.write_str("uuid"),
-            Expr::Literal(s) => write!(f, "{s:?}"),
-        }
-    }
-}
+pub use super::expr::{Expr, FakeKind};
+use super::expr::{find_close, parse_expr};
 
 #[derive(Debug, Clone, PartialEq)]
 enum Part {
@@ -149,9 +73,6 @@ impl From<RenderError> for InputError {
         InputError::new(e.to_string())
     }
 }
-
-/// Names a template may start with, for "did you mean".
-pub const ROOTS: [&str; 6] = ["vars", "steps", "fake", "env", "now", "uuid"];
 
 impl Template {
     /// Parses `source`. Errors say which expression is wrong and what would be valid.
@@ -313,160 +234,124 @@ fn kind_of(v: &Value) -> &'static str {
     }
 }
 
-/// The byte index of the `}}` closing an expression, skipping quoted strings.
-fn find_close(s: &str) -> Option<usize> {
-    let b = s.as_bytes();
-    let mut i = 0;
-    let mut quote: Option<u8> = None;
-    while i < b.len() {
-        match (quote, b[i]) {
-            (Some(_), b'\\') => i += 1,
-            (Some(q), c) if c == q => quote = None,
-            (None, b'"' | b'\'') => quote = Some(b[i]),
-            (None, b'}') if b.get(i + 1) == Some(&b'}') => return Some(i),
-            _ => {}
-        }
-        i += 1;
-    }
-    None
-}
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use serde_json::json;
 
-const FORMS: &str = "a template is one of: vars.NAME, steps.ID.data.FIELD, fake.email|name|ip|user_agent|url, \
-     env.NAME | default(\"x\"), now, uuid, or a quoted string";
+    /// A context with fixed answers, for tests.
+    pub(crate) struct Fixed {
+        pub vars: serde_json::Map<String, Value>,
+        pub steps: serde_json::Map<String, Value>,
+        pub counter: u128,
+    }
 
-fn parse_expr(inner: &str) -> Result<Expr, String> {
-    let t = inner.trim();
-    if t.is_empty() {
-        return Err(format!("the expression is empty; {FORMS}"));
-    }
-    if t.starts_with(['"', '\'']) {
-        let (s, rest) = parse_string(t)?;
-        if !rest.trim().is_empty() {
-            return Err(format!("unexpected {:?} after the string", rest.trim()));
-        }
-        return Ok(Expr::Literal(s));
-    }
-    let (path_text, filter) = match t.find('|') {
-        Some(i) => (t[..i].trim(), Some(t[i + 1..].trim())),
-        None => (t, None),
-    };
-    let segs: Vec<&str> = path_text.split('.').map(str::trim).collect();
-    for s in &segs {
-        if s.is_empty()
-            || !s
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
-        {
-            return Err(format!(
-                "{path_text:?} is not a name path (names use letters, digits, _ and -, joined by dots); {FORMS}"
-            ));
-        }
-    }
-    let owned = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    let expr = match segs.as_slice() {
-        ["vars", name, path @ ..] => Expr::Var { name: name.to_string(), path: owned(path) },
-        ["vars"] => return Err("`vars` needs a name: vars.NAME".into()),
-        ["steps", id, path @ ..] if !path.is_empty() => Expr::Step { id: id.to_string(), path: owned(path) },
-        ["steps", ..] => {
-            return Err("`steps` needs a step id and a path: steps.ID.data.FIELD".into());
-        }
-        ["fake", kind] => {
-            let names = FakeKind::ALL.iter().map(|(_, n)| *n);
-            match FakeKind::ALL.iter().find(|(_, n)| n == kind) {
-                Some((k, _)) => Expr::Fake(*k),
-                None => {
-                    let hint = did_you_mean(kind, names.clone())
-                        .map(|n| format!(" (did you mean fake.{n}?)"))
-                        .unwrap_or_default();
-                    let all: Vec<&str> = names.collect();
-                    return Err(format!(
-                        "unknown generator fake.{kind}{hint}; there are: fake.{}",
-                        all.join(", fake.")
-                    ));
-                }
+    impl Fixed {
+        pub fn new() -> Self {
+            let vars = json!({"id": 790, "c": {"name": "Spring", "tags": ["a", "b"]}});
+            let steps = json!({"first": {"event": "email.sent", "data": {"message_id": "<m@x>"}}});
+            Fixed {
+                vars: vars.as_object().cloned().unwrap_or_default(),
+                steps: steps.as_object().cloned().unwrap_or_default(),
+                counter: 0,
             }
         }
-        ["fake", ..] => return Err("`fake` takes one generator: fake.email, fake.name, fake.ip, fake.user_agent or fake.url".into()),
-        ["env", name] => Expr::Env { name: name.to_string(), default: None },
-        ["env", ..] => return Err("`env` takes one variable name: env.NAME".into()),
-        ["now"] => Expr::Now,
-        ["uuid"] => Expr::Uuid,
-        [root, ..] => {
-            let hint = did_you_mean(root, ROOTS)
-                .map(|n| format!(" (did you mean `{n}`?)"))
-                .unwrap_or_default();
-            return Err(format!("unknown name `{root}`{hint}; {FORMS}"));
-        }
-        [] => return Err(format!("the expression is empty; {FORMS}")),
-    };
-    match (filter, expr) {
-        (None, e) => Ok(e),
-        (
-            Some(f),
-            Expr::Env {
-                name,
-                default: None,
-            },
-        ) => Ok(Expr::Env {
-            name,
-            default: Some(parse_default(f)?),
-        }),
-        (Some(f), _) => Err(format!(
-            "`| {f}`: filters apply to env.NAME only (`env.NAME | default(\"x\")`); vars and steps are checked when the file loads"
-        )),
     }
-}
 
-/// `default("x")` (or a bare number or word inside the parentheses).
-fn parse_default(f: &str) -> Result<String, String> {
-    let bad = || format!("unknown filter `{f}`; the one filter is default(\"value\")");
-    let args = f
-        .strip_prefix("default")
-        .map(str::trim_start)
-        .and_then(|r| r.strip_prefix('('))
-        .and_then(|r| r.trim_end().strip_suffix(')'))
-        .ok_or_else(bad)?
-        .trim();
-    if args.starts_with(['"', '\'']) {
-        let (s, rest) = parse_string(args)?;
-        if rest.trim().is_empty() {
-            return Ok(s);
+    impl TemplateContext for Fixed {
+        fn var(&self, name: &str) -> Option<&Value> {
+            self.vars.get(name)
         }
-        return Err(format!(
-            "default(...) takes one value; unexpected {:?}",
-            rest.trim()
-        ));
+        fn step(&self, id: &str) -> Option<&Value> {
+            self.steps.get(id)
+        }
+        fn fake(&mut self, kind: FakeKind) -> String {
+            format!("fake-{}", kind.as_str())
+        }
+        fn env(&self, name: &str) -> Option<String> {
+            (name == "HOME_URL").then(|| "https://home".to_string())
+        }
+        fn now(&self) -> chrono::DateTime<chrono::Utc> {
+            chrono::DateTime::from_timestamp(1_710_498_600, 0).unwrap_or_default()
+        }
+        fn uuid(&mut self) -> uuid::Uuid {
+            self.counter += 1;
+            uuid::Uuid::from_u128(self.counter)
+        }
     }
-    if !args.is_empty()
-        && args
-            .chars()
-            .all(|c| c.is_alphanumeric() || "._-".contains(c))
-    {
-        return Ok(args.to_string());
-    }
-    Err("default(...) needs a value: default(\"x\")".into())
-}
 
-/// A quoted string at the start of `s` (either quote, `\\` and `\"` escapes) and the rest.
-fn parse_string(s: &str) -> Result<(String, &str), String> {
-    let mut chars = s.char_indices();
-    let Some((_, q)) = chars.next() else {
-        return Err("expected a string".into());
-    };
-    let mut out = String::new();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some((_, e)) => out.push(match e {
-                    'n' => '\n',
-                    't' => '\t',
-                    other => other,
-                }),
-                None => break,
-            },
-            c if c == q => return Ok((out, &s[i + c.len_utf8()..])),
-            c => out.push(c),
-        }
+    fn render(src: &str) -> Result<Value, RenderError> {
+        Template::parse(src).unwrap().render(&mut Fixed::new())
     }
-    Err(format!("the string {s:?} has no closing {q}"))
+
+    #[test]
+    fn a_whole_template_keeps_the_type_and_text_interpolates() {
+        assert_eq!(render("{{ vars.id }}").unwrap(), json!(790));
+        assert_eq!(
+            render("{{vars.c}}").unwrap(),
+            json!({"name": "Spring", "tags": ["a", "b"]})
+        );
+        assert_eq!(render("{{ vars.c.tags.1 }}").unwrap(), json!("b"));
+        assert_eq!(render("id {{ vars.id }}!").unwrap(), json!("id 790!"));
+        assert_eq!(render(" {{ vars.id }}").unwrap(), json!(" 790"));
+        assert_eq!(
+            render("{{ steps.first.data.message_id }}").unwrap(),
+            json!("<m@x>")
+        );
+    }
+
+    #[test]
+    fn generators_env_now_and_uuid() {
+        assert_eq!(
+            render("{{ fake.user_agent }}").unwrap(),
+            json!("fake-user_agent")
+        );
+        assert_eq!(
+            render("{{ env.HOME_URL | default(\"x\") }}/p").unwrap(),
+            json!("https://home/p")
+        );
+        assert_eq!(
+            render("{{ env.NOPE | default('fallback') }}").unwrap(),
+            json!("fallback")
+        );
+        assert_eq!(render("{{ env.NOPE | default(42) }}").unwrap(), json!("42"));
+        assert_eq!(render("{{ now }}").unwrap(), json!("2024-03-15T10:30:00Z"));
+        let t = Template::parse("{{ uuid }} {{ uuid }}").unwrap();
+        let v = t.render(&mut Fixed::new()).unwrap();
+        assert_eq!(
+            v,
+            json!("00000000-0000-0000-0000-000000000001 00000000-0000-0000-0000-000000000002")
+        );
+    }
+
+    #[test]
+    fn the_escape_writes_a_literal_double_brace() {
+        let t = Template::parse(r#"a {{ "{{" }} b }} c"#).unwrap();
+        assert!(t.is_plain());
+        assert_eq!(t.render(&mut Fixed::new()).unwrap(), json!("a {{ b }} c"));
+        let t = Template::parse(r#"{{ "}}" }}"#).unwrap();
+        assert_eq!(t.render(&mut Fixed::new()).unwrap(), json!("}}"));
+    }
+
+    #[test]
+    fn render_errors_say_what_is_missing() {
+        let e = render("{{ env.NOPE }}").unwrap_err().to_string();
+        assert!(
+            e.contains("NOPE is not set") && e.contains("default("),
+            "{e}"
+        );
+        let e = render("{{ steps.later.data.x }}").unwrap_err().to_string();
+        assert!(e.contains("has not sent an event yet"), "{e}");
+        let e = render("{{ steps.first.data.mesage_id }}")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("did you mean \"message_id\""), "{e}");
+        let e = render("{{ vars.id.x }}").unwrap_err().to_string();
+        assert!(e.contains("it is a number"), "{e}");
+        let mut t = Template::parse("{{ vars.nope }}").unwrap();
+        t.pos = Some(Pos { line: 3, column: 9 });
+        let e = t.render(&mut Fixed::new()).unwrap_err();
+        assert_eq!(e.pos, Some(Pos { line: 3, column: 9 }));
+        assert!(InputError::from(e).0.starts_with("line 3, column 9: "));
+    }
 }

@@ -191,8 +191,8 @@ impl<'de> Visitor<'de> for TValueVisitor {
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<TValue, E> {
         Err(E::custom(format!(
-            "the number {v} is a float; payloads carry integers only, because a float's text can change \
-             when a receiver re-serializes it (1.0 becomes 1); quote it to send a string, e.g. \"{v}\""
+            "the number {v:?} is a float; payloads carry integers only, because a float's text can change \
+             when a receiver re-serializes it (1.0 becomes 1); quote it to send a string, e.g. \"{v:?}\""
         )))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<TValue, E> {
@@ -236,5 +236,58 @@ impl JsonSchema for TValue {
                             Numbers are integers (no floats).",
             "type": ["string", "integer", "boolean", "null", "array", "object"]
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn yaml(text: &str) -> Result<TValue, String> {
+        serde_saphyr::from_str::<TValue>(text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn template_free_trees_collapse_to_one_literal() {
+        assert_eq!(
+            yaml("{a: 1, b: [x, true, null]}").unwrap(),
+            TValue::Literal(json!({"a": 1, "b": ["x", true, null]}))
+        );
+        let v = yaml("{a: 1, b: [x, '{{ uuid }}']}").unwrap();
+        let TValue::Map(entries) = &v else {
+            panic!("{v:?}")
+        };
+        assert_eq!(entries[0], ("a".to_string(), TValue::Literal(json!(1))));
+        assert_eq!(v.templates().len(), 1);
+        // The template knows where it was written.
+        assert_eq!(
+            v.templates()[0].pos,
+            Some(Pos {
+                line: 1,
+                column: 15
+            })
+        );
+    }
+
+    #[test]
+    fn numbers_that_a_javascript_receiver_would_change_are_refused() {
+        assert!(yaml("1.5").unwrap_err().contains("integers only"));
+        assert!(yaml("9007199254740993").unwrap_err().contains("2^53"));
+        assert!(yaml("-9007199254740993").unwrap_err().contains("2^53"));
+        assert_eq!(
+            yaml("9007199254740991").unwrap(),
+            TValue::Literal(json!(9_007_199_254_740_991u64))
+        );
+        assert_eq!(yaml("'1.5'").unwrap(), TValue::Literal(json!("1.5")));
+    }
+
+    #[test]
+    fn escapes_only_give_a_literal_string() {
+        assert_eq!(
+            TValue::from_text(r#"{{ "{{" }}x}}"#).unwrap(),
+            TValue::Literal(json!("{{x}}"))
+        );
+        assert!(TValue::from_text("{{ nope }}").is_err());
     }
 }
