@@ -51,6 +51,8 @@ pub struct Job {
     /// Jobs of one lane (one contact) start in order: each waits until the previous
     /// job of its lane has made its first attempt. Retries do not hold the lane.
     pub lane: Option<u64>,
+    /// The scenario step that made the job (for per-step expectations and reports).
+    pub step: Option<Arc<str>>,
 }
 
 /// How the loop delivers.
@@ -250,6 +252,7 @@ async fn deliver_job(
             response_excerpt: excerpt.filter(|e| !e.is_empty()),
             retry_after,
             verdict,
+            step: job.step.as_deref().map(str::to_string),
             next_retry_ms: next.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
             fault: None,
         }));
@@ -351,6 +354,7 @@ fn terminal(
         attempts,
         at: Utc::now(),
         status,
+        step: job.step.as_deref().map(str::to_string),
         fault: None,
     }));
 }

@@ -6,10 +6,12 @@
 //!
 //! # Layout
 //! - [`events`]: the event catalogue of both wire flavors (`docs`, `api`).
+//! - [`funnel`]: a `campaign:` step's timeline, streamed in memory independent of its size.
 //! - [`payload`]: the seeded generator that turns an event name into realistic bytes.
 //! - [`sign`]: HMAC-SHA256 signing and verification in every scheme.
 //! - [`retry`]: retry schedules, jitter and `Retry-After`.
 //! - [`clock`]: durations, speed and scenario time.
+//! - [`scenario`]: YAML scenario files: strict loading, templates, JSON Schema.
 //! - [`deliver`]: the HTTP client that makes one attempt and classifies its outcome.
 //! - [`drive`]: the one delivery loop: jobs in, attempts and terminal states out.
 //! - [`record`]: the attempt log (JSON Lines), the seam between running and reporting.
@@ -32,10 +34,16 @@ pub mod deliver;
 pub mod drive;
 pub mod error;
 pub mod events;
+pub mod expect;
+pub mod funnel;
+pub mod pace;
 pub mod payload;
+pub mod play;
 pub mod receiver;
 pub mod record;
 pub mod retry;
+pub mod scenario;
+pub mod session;
 pub mod sign;
 pub mod store;
 pub mod summary;

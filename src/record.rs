@@ -84,6 +84,9 @@ pub struct AttemptRecord {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub retry_after: Option<String>,
     pub verdict: Verdict,
+    /// The scenario step that made the event.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub step: Option<String>,
     /// The wait before the next attempt (scenario time), when there is one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub next_retry_ms: Option<u64>,
@@ -105,6 +108,9 @@ pub struct TerminalRecord {
     /// The last status received, if any.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub status: Option<u16>,
+    /// The scenario step that made the event.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub step: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub fault: Option<String>,
 }
@@ -119,7 +125,7 @@ pub enum Record {
 }
 
 /// Receives every record: writes the log (flushed per line), feeds the summary, and
-/// hands each record to an optional live observer (per-delivery output).
+/// hands each record to the live observers (judges, per-delivery output).
 pub struct Recorder {
     inner: Mutex<Inner>,
 }
@@ -131,7 +137,7 @@ struct Inner {
     /// The first log write error; reported at the end instead of losing later records' accounting.
     log_error: Option<std::io::Error>,
     summary: Summary,
-    observer: Option<Observer>,
+    observers: Vec<Observer>,
 }
 
 impl Recorder {
@@ -148,14 +154,15 @@ impl Recorder {
                 log,
                 log_error: None,
                 summary: Summary::default(),
-                observer: None,
+                observers: Vec::new(),
             }),
         })
     }
 
-    /// Calls `f` with every record after it is written and counted.
+    /// Calls `f` with every record after it is written and counted (observers are
+    /// called in the order they were added).
     pub fn observe(&self, f: impl FnMut(&Record, &Summary) + Send + 'static) {
-        self.lock().observer = Some(Box::new(f));
+        self.lock().observers.push(Box::new(f));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -174,7 +181,7 @@ impl Recorder {
             log,
             log_error,
             summary,
-            observer,
+            observers,
         } = &mut *inner;
         if let Some(w) = log.as_mut()
             && log_error.is_none()
@@ -188,7 +195,7 @@ impl Recorder {
             }
         }
         summary.add(&record);
-        if let Some(f) = observer.as_mut() {
+        for f in observers.iter_mut() {
             f(&record, summary);
         }
     }

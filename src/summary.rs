@@ -20,6 +20,8 @@ pub struct Summary {
     terminal: BTreeMap<TerminalState, u64>,
     pub attempts: u64,
     pub retries: u64,
+    /// The most attempts any one event took.
+    pub max_attempts: u32,
     /// Attempt latency in microseconds.
     latency: Histogram<u64>,
     /// Answers by status code, or by error kind (`connect`, `timeout`, ...).
@@ -34,6 +36,7 @@ impl Default for Summary {
             terminal: BTreeMap::new(),
             attempts: 0,
             retries: 0,
+            max_attempts: 0,
             // 1 µs to 1 hour at 3 significant digits; values beyond are clamped by `saturating_record`.
             latency: Histogram::new_with_bounds(1, 3_600_000_000, 3)
                 .expect("constant histogram bounds are valid"),
@@ -59,7 +62,10 @@ impl Summary {
                 };
                 *self.statuses.entry(key).or_default() += 1;
             }
-            Record::Terminal(t) => *self.terminal.entry(t.state).or_default() += 1,
+            Record::Terminal(t) => {
+                *self.terminal.entry(t.state).or_default() += 1;
+                self.max_attempts = self.max_attempts.max(t.attempts);
+            }
         }
     }
 

@@ -15,6 +15,7 @@ use super::AppState;
 use super::engine::Resend;
 use super::error::{ApiError, Detail, json_object};
 use crate::InputError;
+use crate::clock::Speed;
 use crate::events::{self, Flavor};
 use crate::record::TerminalState;
 
@@ -24,6 +25,8 @@ type Answer = Result<(StatusCode, Json<Value>), ApiError>;
 /// its deliveries must go through.
 pub struct ScenarioRequest {
     pub yaml: String,
+    /// `?speed=` (as `--speed`: a factor, or `max`) [default: 1, real time].
+    pub speed: Speed,
     pub engine: Arc<super::Engine>,
 }
 
@@ -125,7 +128,11 @@ pub async fn trigger(State(state): State<Arc<AppState>>, body: Bytes) -> Answer 
 }
 
 /// `POST /_mock/scenarios` with a scenario's YAML as the body: 202 `{"id": RUN_ID}`.
-pub async fn scenarios(State(state): State<Arc<AppState>>, body: Bytes) -> Answer {
+pub async fn scenarios(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Answer {
     let Some(runner) = state.scenarios.clone() else {
         return Err(ApiError::one(
             StatusCode::NOT_IMPLEMENTED,
@@ -143,8 +150,20 @@ pub async fn scenarios(State(state): State<Arc<AppState>>, body: Bytes) -> Answe
             "value_error",
         )
     })?;
+    let speed = match q.get("speed").map(|s| s.parse::<Speed>()) {
+        None => Speed::default(),
+        Some(Ok(s)) => s,
+        Some(Err(e)) => {
+            return Err(ApiError::invalid(vec![Detail::new(
+                &["query", "speed"],
+                e.0,
+                "value_error",
+            )]));
+        }
+    };
     let req = ScenarioRequest {
         yaml,
+        speed,
         engine: state.engine.clone(),
     };
     match runner(req) {

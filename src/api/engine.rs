@@ -176,13 +176,23 @@ impl Engine {
     /// Rereads the store (other processes may have changed it) and returns the active
     /// webhooks subscribed to `event`.
     pub async fn subscribers(&self, event: &str) -> Result<Vec<Subscriber>> {
+        self.refresh().await?;
+        Ok(lock(&self.subs).for_event(event))
+    }
+
+    /// Rereads the store into the subscriptions (for a source that then calls
+    /// [`Engine::retarget`] per job).
+    pub async fn refresh(&self) -> Result<()> {
         let store = self.store.clone();
         let doc = tokio::task::spawn_blocking(move || store.load())
             .await
             .context("the store reader stopped")??;
-        let mut subs = lock(&self.subs);
-        subs.refresh(&doc)?;
-        Ok(subs.for_event(event))
+        lock(&self.subs).refresh(&doc)
+    }
+
+    /// Fan-out of a job made elsewhere (a scenario's): see [`Subscriptions::retarget`].
+    pub fn retarget(&self, job: &Job, flavor: crate::events::Flavor) -> Vec<(Job, String)> {
+        lock(&self.subs).retarget(job, flavor)
     }
 
     /// Generates `event` for each subscriber (with `edit` applied) and queues it.
@@ -270,6 +280,7 @@ impl Engine {
             body,
             target: sub.target,
             lane: None,
+            step: None,
         };
         Ok(self.submit(job, Some(webhook_id)).await)
     }

@@ -2,12 +2,14 @@
 //! shapes and FastAPI-style errors, and cakemock's `/_mock/` control endpoints. It
 //! shares the webhook store with the CLI and runs one delivery loop for all its
 //! deliveries, each webhook held to its own rate limit. `auth` issues and checks
-//! tokens, `webhooks` and `control` answer, `engine` delivers, `error` shapes errors.
+//! tokens, `webhooks` and `control` answer, `engine` delivers, `scenarios` plays
+//! scenarios on it, `error` shapes errors.
 
 mod auth;
 mod control;
 mod engine;
 mod error;
+mod scenarios;
 mod webhooks;
 
 use std::net::SocketAddr;
@@ -25,6 +27,7 @@ pub use auth::{Credentials, EXPIRES_IN};
 pub use control::{ScenarioRequest, ScenarioRunner};
 pub use engine::{Delivery, Engine};
 pub use error::{ApiError, Detail};
+pub use scenarios::runner as scenario_runner;
 pub use webhooks::api_json;
 
 use crate::deliver::{ClientConfig, HttpClient};
@@ -47,14 +50,15 @@ pub struct ServeConfig {
     /// Write every attempt as JSON Lines here.
     pub log: Option<PathBuf>,
     pub credentials: Credentials,
-    /// Runs `POST /_mock/scenarios`; `None` answers 501.
+    /// Runs `POST /_mock/scenarios` ([`scenario_runner`] by default); `None` answers 501.
     pub scenarios: Option<ScenarioRunner>,
     /// Seeds generated bodies and retry jitter.
     pub seed: u64,
 }
 
 impl ServeConfig {
-    /// Defaults: `fast` retries, 256 deliveries in flight, anyone may log in.
+    /// Defaults: `fast` retries, 256 deliveries in flight, anyone may log in,
+    /// scenarios played on the stored webhooks.
     pub fn new(store: Store) -> ServeConfig {
         ServeConfig {
             store,
@@ -63,7 +67,7 @@ impl ServeConfig {
             concurrency: 256,
             log: None,
             credentials: Credentials::default(),
-            scenarios: None,
+            scenarios: Some(scenarios::runner()),
             seed: rand::random(),
         }
     }

@@ -7,8 +7,11 @@ use anyhow::Result;
 use clap::Args;
 
 use crate::InputError;
+use crate::clock::format_duration;
 use crate::events::Flavor;
+use crate::record::{AttemptRecord, TerminalRecord, TerminalState};
 use crate::sign::{Scheme, Secret, Signer};
+use std::time::Duration;
 
 /// The environment variables a secret is read from, in order, when `--secret` is absent.
 pub const SECRET_ENV: [&str; 2] = ["CAKEMOCK_SECRET", "WEBHOOK_SECRET"];
@@ -85,15 +88,15 @@ pub struct DeliveryArgs {
     /// Retry schedule: none, fast, cakemail, svix, standard, or a list such as "0s,1s,5s".
     #[arg(long, value_name = "PRESET|LIST")]
     pub retry: Option<String>,
-    /// Per-attempt timeout: connect, send and read the answer.
-    #[arg(long, value_name = "DUR", default_value = "5s")]
-    pub timeout: String,
+    /// Per-attempt timeout: connect, send and read the answer [default: 5s, or the scenario's].
+    #[arg(long, value_name = "DUR")]
+    pub timeout: Option<String>,
     /// Connect timeout.
     #[arg(long, value_name = "DUR", default_value = "5s")]
     pub connect_timeout: String,
-    /// How many events may be in flight at once.
-    #[arg(long, value_name = "N", default_value_t = 8)]
-    pub concurrency: usize,
+    /// How many events may be in flight at once [default: 8, or the scenario's].
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
     /// Speak HTTP/2 to http:// targets (h2c, prior knowledge). https:// negotiates by ALPN.
     #[arg(long)]
     pub http2: bool,
@@ -111,9 +114,9 @@ pub struct DeliveryArgs {
 /// What is generated (shared by `trigger` and `run`).
 #[derive(Debug, Clone, Args)]
 pub struct GenerationArgs {
-    /// Wire format: docs (the webhook guide) or api (the published OpenAPI).
-    #[arg(long, value_enum, default_value_t = Flavor::Docs)]
-    pub flavor: Flavor,
+    /// Wire format: docs (the webhook guide) or api (the published OpenAPI) [default: docs, or the scenario's].
+    #[arg(long, value_enum)]
+    pub flavor: Option<Flavor>,
     /// Seed of every random choice; the same seed and --start give the same bytes [default: random, printed].
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -149,12 +152,18 @@ impl GenerationArgs {
 }
 
 impl DeliveryArgs {
-    /// The client settings, with flag names in every error.
-    pub fn client_config(&self) -> Result<crate::deliver::ClientConfig, InputError> {
+    /// The client settings, with flag names in every error; `timeout` applies when
+    /// `--timeout` is absent.
+    pub fn client_config(
+        &self,
+        timeout: std::time::Duration,
+    ) -> Result<crate::deliver::ClientConfig, InputError> {
         let flag = |name: &str, e: InputError| InputError::new(format!("{name}: {e}"));
         Ok(crate::deliver::ClientConfig {
-            timeout: crate::clock::parse_duration(&self.timeout)
-                .map_err(|e| flag("--timeout", e))?,
+            timeout: match &self.timeout {
+                Some(t) => crate::clock::parse_duration(t).map_err(|e| flag("--timeout", e))?,
+                None => timeout,
+            },
             connect_timeout: crate::clock::parse_duration(&self.connect_timeout)
                 .map_err(|e| flag("--connect-timeout", e))?,
             http2: self.http2,
@@ -170,9 +179,9 @@ impl DeliveryArgs {
             .map_err(|e: InputError| InputError::new(format!("--retry: {e}")))
     }
 
-    /// The concurrency, refusing 0.
-    pub fn concurrency(&self) -> Result<usize, InputError> {
-        match self.concurrency {
+    /// `--concurrency`, else `default`; 0 is refused.
+    pub fn concurrency(&self, default: usize) -> Result<usize, InputError> {
+        match self.concurrency.unwrap_or(default) {
             0 => Err(InputError::new(
                 "--concurrency 0: at least one event must be able to be in flight; use 1 or more",
             )),
@@ -198,4 +207,40 @@ pub fn parse_target(url: &str) -> Result<http::Uri, InputError> {
         return Err(bad("the host is missing"));
     }
     Ok(uri)
+}
+
+/// `✓ email.opened  delivered  200  1.3ms  1 attempt  "OK"  delivery 198f73fa-...`
+pub fn delivery_line(t: &TerminalRecord, last: Option<&AttemptRecord>) -> String {
+    let mark = if t.state == TerminalState::Delivered {
+        "✓"
+    } else {
+        "✗"
+    };
+    let answer = match last {
+        Some(AttemptRecord {
+            status: Some(s), ..
+        }) => s.to_string(),
+        Some(AttemptRecord { error: Some(e), .. }) => e.as_str().to_string(),
+        _ => "-".to_string(),
+    };
+    let latency = last.map_or_else(
+        || "-".to_string(),
+        |a| format_duration(Duration::from_micros(a.latency_us)),
+    );
+    let plural = if t.attempts == 1 { "" } else { "s" };
+    let excerpt = last
+        .and_then(|a| a.response_excerpt.as_deref().or(a.message.as_deref()))
+        .map(|e| {
+            let one_line: String = e.split_whitespace().collect::<Vec<_>>().join(" ");
+            let cut: String = one_line.chars().take(60).collect();
+            format!("  {cut:?}")
+        })
+        .unwrap_or_default();
+    format!(
+        "{mark} {:<20} {:<9} {answer:<9} {latency:>8}  {} attempt{plural}{excerpt}  delivery {}",
+        t.event,
+        t.state.as_str(),
+        t.attempts,
+        t.delivery_id
+    )
 }

@@ -4,10 +4,12 @@
 pub mod common;
 pub mod events;
 pub mod listen;
+pub mod run;
+pub mod schema;
 pub mod serve;
-pub mod session;
 pub mod sign;
 pub mod trigger;
+pub mod validate;
 pub mod verify;
 pub mod webhooks;
 
@@ -30,6 +32,9 @@ pub enum Command {
     /// Send one (or --count N) realistic signed event to a receiver.
     #[command(after_help = trigger::EXAMPLES)]
     Trigger(trigger::Args),
+    /// Play a scenario file: realistic event sequences in scenario time, with expectations.
+    #[command(after_help = run::EXAMPLES)]
+    Run(run::Args),
     /// Run the embedded receiver: verify signatures, print deliveries, answer by script.
     #[command(after_help = listen::EXAMPLES)]
     Listen(listen::Args),
@@ -48,18 +53,27 @@ pub enum Command {
     /// Run a local Cakemail API (token, webhooks) with /_mock/ control endpoints.
     #[command(after_help = serve::EXAMPLES)]
     Serve(serve::Args),
+    /// Check scenario files without sending anything; exit 0 if all are valid, 2 if not.
+    #[command(after_help = validate::EXAMPLES)]
+    Validate(validate::Args),
+    /// Print the JSON Schema of scenario files (for editor completion).
+    #[command(after_help = schema::EXAMPLES)]
+    Schema(schema::Args),
 }
 
 /// Runs a parsed command line and maps errors to exit codes, printing them on stderr.
 pub async fn exec(cli: Cli) -> Exit {
     let result = match cli.command {
         Command::Trigger(a) => trigger::exec(a).await,
+        Command::Run(a) => run::exec(a).await,
         Command::Listen(a) => listen::exec(a).await,
         Command::Events(a) => events::exec(a).await,
         Command::Sign(a) => sign::exec(a).await,
         Command::Verify(a) => verify::exec(a).await,
         Command::Webhooks(a) => webhooks::exec(a).await,
         Command::Serve(a) => serve::exec(a).await,
+        Command::Validate(a) => validate::exec(a).await,
+        Command::Schema(a) => schema::exec(a).await,
     };
     match result {
         Ok(exit) => exit,

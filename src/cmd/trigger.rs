@@ -11,15 +11,15 @@ use clap::Args as ClapArgs;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use crate::clock::format_duration;
+use crate::cmd::common::delivery_line;
 use crate::cmd::common::{self, DeliveryArgs, GenerationArgs, out};
-use crate::cmd::session::{Ended, Session};
 use crate::cmd::webhooks;
 use crate::drive::{self, DriveConfig, Job, Target};
 use crate::events;
 use crate::payload::{self, Generator};
 use crate::receiver::{Received, Receiver, ReceiverConfig, Verdict};
-use crate::record::{AttemptRecord, Record, TerminalRecord, TerminalState};
+use crate::record::{AttemptRecord, Record, TerminalRecord};
+use crate::session::{Ended, Session};
 use crate::sign::Secret;
 use crate::{Exit, InputError};
 use std::time::Duration;
@@ -50,13 +50,13 @@ pub struct Args {
 }
 
 pub async fn exec(args: Args) -> Result<Exit> {
-    let flavor = args.generation.flavor;
+    let flavor = args.generation.flavor.unwrap_or_default();
     let kind = events::find(flavor, &args.event)?;
     let seed = args.generation.seed();
     let start = args.generation.start()?;
-    let client_config = args.delivery.client_config()?;
+    let client_config = args.delivery.client_config(Duration::from_secs(5))?;
     let retry = args.delivery.retry("none")?;
-    let concurrency = args.delivery.concurrency()?;
+    let concurrency = args.delivery.concurrency(8)?;
     let scheme = args.delivery.signing.scheme(flavor);
     let target_url = args
         .delivery
@@ -132,6 +132,7 @@ pub async fn exec(args: Args) -> Result<Exit> {
                 body,
                 target: target.clone(),
                 lane: None,
+                step: None,
             };
             print_request(&url, &job)?;
         }
@@ -162,6 +163,7 @@ pub async fn exec(args: Args) -> Result<Exit> {
         format!("trigger {}", kind.name),
         seed,
     )?;
+    session.cancel_on_ctrl_c();
     // One line per delivery, printed as each event ends.
     let (done_tx, done_rx) = mpsc::unbounded_channel();
     let mut last_attempt: HashMap<u64, AttemptRecord> = HashMap::new();
@@ -192,6 +194,7 @@ pub async fn exec(args: Args) -> Result<Exit> {
                 body,
                 target: target.clone(),
                 lane: None,
+                step: None,
             };
             tokio::select! {
                 _ = cancel.cancelled() => break,
@@ -263,42 +266,6 @@ async fn print_deliveries(
         }
     }
     Ok(())
-}
-
-/// `✓ email.opened  delivered  200  1.3ms  1 attempt  "OK"  delivery 198f73fa-...`
-pub(crate) fn delivery_line(t: &TerminalRecord, last: Option<&AttemptRecord>) -> String {
-    let mark = if t.state == TerminalState::Delivered {
-        "✓"
-    } else {
-        "✗"
-    };
-    let answer = match last {
-        Some(AttemptRecord {
-            status: Some(s), ..
-        }) => s.to_string(),
-        Some(AttemptRecord { error: Some(e), .. }) => e.as_str().to_string(),
-        _ => "-".to_string(),
-    };
-    let latency = last.map_or_else(
-        || "-".to_string(),
-        |a| format_duration(Duration::from_micros(a.latency_us)),
-    );
-    let plural = if t.attempts == 1 { "" } else { "s" };
-    let excerpt = last
-        .and_then(|a| a.response_excerpt.as_deref().or(a.message.as_deref()))
-        .map(|e| {
-            let one_line: String = e.split_whitespace().collect::<Vec<_>>().join(" ");
-            let cut: String = one_line.chars().take(60).collect();
-            format!("  {cut:?}")
-        })
-        .unwrap_or_default();
-    format!(
-        "{mark} {:<20} {:<9} {answer:<9} {latency:>8}  {} attempt{plural}{excerpt}  delivery {}",
-        t.event,
-        t.state.as_str(),
-        t.attempts,
-        t.delivery_id
-    )
 }
 
 /// `--dry-run`: the exact request, as it would go on the wire.

@@ -153,6 +153,32 @@ impl Generator {
         }
     }
 
+    /// Contact number `index` of the population `key` (a campaign), derived from the
+    /// seed, `key` and `index` alone: a million-contact campaign never stores its
+    /// contacts, yet each one keeps its identity across all of its events. Ids come
+    /// from a range of their own per population, apart from [`Generator::contact`]'s.
+    pub fn contact_at(&self, key: u64, index: u64) -> Contact {
+        let mix = |mut z: u64| {
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        let population = mix(self.persona_key ^ mix(key));
+        let mut rng = Rand::new(mix(population ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15)));
+        // 1024 slots of 4M ids each, above the sequential range: below 2^53 always.
+        let contact_id = 4_194_304 * (1 + population % 1024) + index % 4_194_304;
+        let person = people::person(&mut rng);
+        let email = people::email(&mut rng, &person, 0);
+        Contact {
+            contact_id,
+            first_name: person.first.to_owned(),
+            last_name: person.last.to_owned(),
+            email,
+            message_id: mail::message_id(&mut rng, contact_id),
+            locale: person.locale,
+        }
+    }
+
     /// False when the address was already handed out.
     fn remember(&mut self, email: &str) -> bool {
         if self.emails.len() >= REMEMBERED_EMAILS {

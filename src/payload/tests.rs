@@ -335,3 +335,19 @@ fn fake_templates_give_values_and_unknown_ones_are_refused() {
     let err = g.fake("emial").unwrap_err().0;
     assert!(err.contains("did you mean fake.email?"), "{err}");
 }
+
+#[test]
+fn contact_at_is_a_pure_function_of_seed_key_and_index() {
+    let mut a = Generator::new(Flavor::Docs, 9);
+    let b = Generator::new(Flavor::Docs, 9);
+    let first = a.contact_at(790, 5);
+    // Sequential contacts drawn in between change nothing.
+    let _ = a.contact();
+    assert_eq!(a.contact_at(790, 5), first);
+    assert_eq!(b.contact_at(790, 5), first);
+    let other = b.contact_at(790, 6);
+    assert_ne!(other.contact_id, first.contact_id);
+    assert_ne!(b.contact_at(791, 5).contact_id, first.contact_id);
+    assert_ne!(Generator::new(Flavor::Docs, 10).contact_at(790, 5), first);
+    assert!(first.contact_id < (1 << 53));
+}

@@ -140,6 +140,32 @@ impl Subscriptions {
         self.webhook(&w.id, kind)
     }
 
+    /// Copies of `job` (made for a stand-in target, its body in `flavor`) for every
+    /// active webhook of that flavor subscribed to its event, each signed for its
+    /// webhook, paired with the webhook's id. This is fan-out for sources that make
+    /// their own bodies (scenarios): webhooks of the other flavor are skipped, since
+    /// the body is not in their format. Each copy gets its own delivery id
+    /// (`<id>-w<webhook>`) and lane, so webhooks retry and keep order independently.
+    /// `seq` is left as it was: the caller numbers the copies.
+    pub fn retarget(&self, job: &Job, flavor: Flavor) -> Vec<(Job, String)> {
+        self.for_event(&job.event)
+            .into_iter()
+            .filter(|s| s.flavor == flavor)
+            .map(|s| {
+                let salt = s.webhook_id.parse::<u64>().unwrap_or(0);
+                let copy = Job {
+                    delivery_id: format!("{}-w{}", job.delivery_id, s.webhook_id),
+                    target: s.target.clone(),
+                    lane: job
+                        .lane
+                        .map(|l| l.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt),
+                    ..job.clone()
+                };
+                (copy, s.webhook_id)
+            })
+            .collect()
+    }
+
     /// The gate to put in [`DriveConfig::gate`](crate::drive::DriveConfig): it holds
     /// each webhook's deliveries to its `rate_limit` per `rate_limit_period`.
     pub fn gate(&self) -> Arc<RateGate> {
@@ -213,6 +239,7 @@ impl Bodies {
                 body,
                 target: sub.target.clone(),
                 lane: None,
+                step: None,
             };
             jobs.push((job, sub.webhook_id.clone()));
         }
@@ -282,5 +309,30 @@ mod tests {
         assert!(Arc::ptr_eq(&got[0].target, &again[0].target));
         assert!(!Arc::ptr_eq(&got[1].target, &again[1].target));
         assert_eq!(again[1].url, "http://b2/");
+
+        // Retargeting a scenario's job: same-flavor subscribers only, ids of their own.
+        let job = Job {
+            seq: 7,
+            event: "email.opened".into(),
+            delivery_id: "d1".into(),
+            body: bytes::Bytes::from_static(b"{}"),
+            target: got[0].target.clone(),
+            lane: Some(3),
+            step: None,
+        };
+        let copies = subs.retarget(&job, Flavor::Docs);
+        let ids: Vec<_> = copies
+            .iter()
+            .map(|(j, w)| (j.delivery_id.as_str(), w.as_str()))
+            .collect();
+        assert_eq!(ids, [("d1-w123", a.as_str())]);
+        let api_job = Job {
+            event: "Email.Opened".into(),
+            ..job
+        };
+        let copies = subs.retarget(&api_job, Flavor::Api);
+        assert_eq!(copies.len(), 1);
+        assert_eq!(copies[0].1, b);
+        assert_eq!(copies[0].0.target.signer.scheme(), Scheme::CakemailBase64);
     }
 }

@@ -100,6 +100,7 @@ pub async fn deliver(url: &str, signer: Signer, bodies: Vec<(String, Bytes)>, se
                 body,
                 target: target.clone(),
                 lane: None,
+                step: None,
             };
             tx.send(job).await.unwrap();
         }

@@ -9,7 +9,7 @@ use cakemock::receiver::{ReceiverConfig, Verdict};
 use cakemock::sign::Secret;
 
 /// The binary with no secret or target leaking in from the environment.
-fn cakemock() -> Command {
+pub fn cakemock() -> Command {
     let mut c = Command::cargo_bin("cakemock").unwrap();
     for k in [
         "CAKEMOCK_SECRET",
@@ -23,13 +23,13 @@ fn cakemock() -> Command {
     c
 }
 
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
 }
 
-fn run(args: &[&str]) -> Output {
+pub fn run(args: &[&str]) -> Output {
     let o = cakemock().args(args).output().unwrap();
     Output {
         code: o.status.code().unwrap_or(-1),

@@ -12,14 +12,15 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Exit;
 use crate::InputError;
+use crate::cmd::common::delivery_line;
 use crate::cmd::common::out;
-use crate::cmd::session::{Ended, Session};
-use crate::cmd::trigger::{Args, delivery_line, print_request};
+use crate::cmd::trigger::{Args, print_request};
 use crate::drive::{DriveConfig, Job};
 use crate::events::EventKind;
 use crate::payload;
 use crate::record::{AttemptRecord, Record, TerminalState};
 use crate::retry::RetryPolicy;
+use crate::session::{Ended, Session};
 use crate::store::{Bodies, Store, Subscriber, Subscriptions};
 
 /// The stored webhooks `kind` goes to, or `None` when there are none (then the
@@ -109,6 +110,7 @@ pub async fn exec(
         format!("trigger {} (fan-out)", args.event),
         s.seed,
     )?;
+    session.cancel_on_ctrl_c();
     let webhook_of: Arc<std::sync::Mutex<HashMap<String, String>>> = Arc::default();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
     let mut last_attempt: HashMap<u64, AttemptRecord> = HashMap::new();

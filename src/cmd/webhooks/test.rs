@@ -12,13 +12,13 @@ use crate::Exit;
 use crate::InputError;
 use crate::clock::{format_duration, parse_duration};
 use crate::cmd::common::out;
-use crate::cmd::session::Session;
 use crate::deliver::ClientConfig;
 use crate::drive::{DriveConfig, Job};
 use crate::events;
 use crate::payload::Generator;
 use crate::record::{AttemptRecord, Record, TerminalState};
 use crate::retry::RetryPolicy;
+use crate::session::Session;
 use crate::store::{Store, Subscriptions};
 
 /// Arguments of `cakemock webhooks test`.
@@ -69,6 +69,7 @@ pub async fn exec(store: &Store, args: Args) -> Result<Exit> {
         body,
         target: sub.target.clone(),
         lane: None,
+        step: None,
     };
     let delivery_id = job.delivery_id.clone();
 
@@ -77,6 +78,7 @@ pub async fn exec(store: &Store, args: Args) -> Result<Exit> {
         ..ClientConfig::default()
     };
     let session = Session::start(&client, None, format!("webhooks test {}", webhook.id), seed)?;
+    session.cancel_on_ctrl_c();
     let last: Arc<Mutex<Option<AttemptRecord>>> = Arc::default();
     let seen = last.clone();
     session.recorder.observe(move |rec, _| {

@@ -183,16 +183,79 @@ async fn deliveries_can_be_listed_filtered_and_resent() {
             .unwrap()
             .contains("no active webhook")
     );
+    rx.shutdown().await;
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scenario_posted_to_serve_plays_on_the_stored_webhooks() {
+    let home = tempfile::tempdir().unwrap();
+    let server = serve(home.path()).await;
+    let api = Api::new(&server).login().await;
+    let opened = any_receiver().await;
+    let spam = any_receiver().await;
+    for (event, url) in [
+        ("Email.Opened", opened.url()),
+        ("Email.ReportedAsSpam", spam.url()),
+    ] {
+        let a = api
+            .post("/webhooks", json!({"event": event, "url": url}))
+            .await;
+        assert_eq!(a.status, 201);
+    }
+    let yaml = "version: 1\nflavor: api\nsteps:\n  - event: Email.Opened\n    contact: ana\n  - wait: 1h\n  - event: Email.Opened\n    contact: ana\n  - event: Email.Clicked\n";
+    let a = api
+        .send(
+            Method::POST,
+            "/_mock/scenarios?speed=max",
+            "application/yaml",
+            yaml.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(a.status, 202, "{}", a.json);
+    assert!(a.json["id"].as_str().unwrap().starts_with("run_"));
+    let got = opened.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 2);
+    assert!(
+        got.iter()
+            .all(|r| r.event.as_deref() == Some("Email.Opened"))
+    );
+    let bodies: Vec<Value> = got
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(
+        bodies[0]["data"]["email"], bodies[1]["data"]["email"],
+        "one contact"
+    );
+    assert!(
+        spam.received().is_empty(),
+        "not subscribed to what the scenario sent"
+    );
+
+    // A bad scenario is refused with where the problem is.
+    let bad = "version: 1\nsteps:\n  - event: email.opend\n";
     let a = api
         .send(
             Method::POST,
             "/_mock/scenarios",
             "application/yaml",
-            b"version: 1\n".to_vec(),
+            bad.as_bytes().to_vec(),
         )
         .await;
-    assert_eq!(a.status, 501);
-    assert_eq!(a.json["detail"][0]["type"], "not_implemented");
-    rx.shutdown().await;
+    assert_eq!(a.status, 422);
+    let msg = a.json["detail"][0]["msg"].as_str().unwrap();
+    assert!(msg.contains(":3:") && msg.contains("email.opened"), "{msg}");
+    let a = api
+        .send(
+            Method::POST,
+            "/_mock/scenarios?speed=slow",
+            "application/yaml",
+            yaml.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(a.status, 422);
+    opened.shutdown().await;
+    spam.shutdown().await;
     server.shutdown().await;
 }

@@ -1,6 +1,7 @@
-//! What `trigger` and `run` share around the one delivery loop: the client, the
-//! recorder and its first log line, Ctrl-C, the job channel between a source and the
-//! loop, and the accounting once both have ended.
+//! What every job source shares around the one delivery loop (`trigger`, `run`, the
+//! library's [`crate::play::run_scenario`]): the client, the recorder and its first log
+//! line, Ctrl-C, the job channel between a source and the loop, and the accounting once
+//! both have ended.
 
 use std::future::Future;
 use std::path::Path;
@@ -35,7 +36,7 @@ pub struct Ended {
 }
 
 impl Session {
-    /// Builds the client, opens the log with its `run` line, and arms Ctrl-C.
+    /// Builds the client and opens the log with its `run` line.
     pub fn start(
         client: &ClientConfig,
         log: Option<&Path>,
@@ -50,19 +51,23 @@ impl Session {
             seed,
             started_at: chrono::Utc::now(),
         }));
-        let cancel = CancellationToken::new();
-        let on_signal = cancel.clone();
+        Ok(Session {
+            recorder,
+            cancel: CancellationToken::new(),
+            client,
+        })
+    }
+
+    /// Cancels the run on Ctrl-C: the command line's behaviour. A library caller keeps
+    /// its own control through [`Session::cancel`].
+    pub fn cancel_on_ctrl_c(&self) {
+        let on_signal = self.cancel.clone();
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 eprintln!("interrupted: finishing attempts in flight, cancelling the rest");
                 on_signal.cancel();
             }
         });
-        Ok(Session {
-            recorder,
-            cancel,
-            client,
-        })
     }
 
     /// Runs `source` (which sends jobs into the channel it is given and returns when

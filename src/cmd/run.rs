@@ -1,0 +1,319 @@
+//! `cakemock run SCENARIO`: the whole job. Load and validate the scenario, resolve its
+//! target, secret and delivery settings against the flags, play it in scenario time
+//! into the one delivery loop, then judge the expectations and set the exit code.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use clap::Args as ClapArgs;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::Speed;
+use crate::cmd::common::delivery_line;
+use crate::cmd::common::{self, DeliveryArgs, out};
+use crate::cmd::trigger::print_request;
+use crate::drive::{Job, Target};
+use crate::events::Flavor;
+use crate::expect;
+use crate::pace::Pacer;
+use crate::play::{self, PlayConfig, RunOptions};
+use crate::receiver::{Receiver, ReceiverConfig};
+use crate::record::{AttemptRecord, Record, TerminalState};
+use crate::scenario::{self, LoadOptions, Scenario, SecretSource, Step, StepKind};
+use crate::session::Session;
+use crate::sign::Secret;
+use crate::{Exit, InputError};
+
+pub const EXAMPLES: &str = "\
+Examples:
+  cakemock run scenarios/quickstart.yaml
+  cakemock run scenarios/campaign-lifecycle.yaml --target http://localhost:3000/webhooks/cakemail --speed 60
+  cakemock run scenarios/bounce-storm.yaml --speed max --seed 42 --set vars.campaign_id=791
+  cakemock run scenarios/quickstart.yaml --dry-run";
+
+/// How many delivered events are printed one per line before only failures are.
+const SHOWN: u64 = 20;
+
+/// Arguments of `cakemock run`.
+#[derive(Debug, ClapArgs)]
+pub struct Args {
+    /// The scenario file (YAML; `cakemock schema` prints its JSON Schema).
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: PathBuf,
+    /// How fast scenario time runs: 1 = real time, 60 = an hour a minute, max = no
+    /// waits (retry delays then run at a thousandth).
+    #[arg(long, value_name = "N|max", default_value = "1")]
+    pub speed: Speed,
+    /// Print the exact requests (headers and bodies) instead of sending them.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print every delivery (by default: the first 20, then failures only).
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// Must equal the scenario's `flavor:` (its event names were checked against it).
+    #[arg(long, value_enum)]
+    pub flavor: Option<Flavor>,
+    /// Seed of every random choice [default: the scenario's `seed:`, else random, printed].
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Scenario time zero, RFC 3339 [default: now].
+    #[arg(long, value_name = "RFC3339")]
+    pub start: Option<String>,
+    /// Override a var, e.g. --set vars.campaign_id=791 (repeatable; unknown paths are errors).
+    #[arg(long = "set", value_name = "vars.NAME=VALUE")]
+    pub set: Vec<String>,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+}
+
+pub async fn exec(args: Args) -> Result<Exit> {
+    let options = LoadOptions {
+        sets: args.set.clone(),
+        ..LoadOptions::default()
+    };
+    let scenario = Arc::new(scenario::load_file_with(&args.scenario, &options)?);
+    refuse_faults(&scenario)?;
+    if let Some(f) = args.flavor
+        && f != scenario.flavor
+    {
+        return Err(InputError::new(format!(
+            "--flavor {f}: {} is written in flavor {} (its event names were checked against it); \
+             change `flavor:` in the file instead",
+            scenario.origin, scenario.flavor
+        ))
+        .into());
+    }
+    let generation = common::GenerationArgs {
+        flavor: Some(scenario.flavor),
+        seed: args.seed.or(scenario.seed),
+        start: args.start.clone(),
+        set: Vec::new(),
+    };
+    let seed = generation.seed();
+    let start = generation.start()?;
+    let client = args
+        .delivery
+        .client_config(scenario.delivery.timeout.unwrap_or(Duration::from_secs(5)))?;
+    // Flags first, then the file's `delivery:`, then the defaults (retry `cakemail`, 8 in flight).
+    let options = RunOptions {
+        retry: args
+            .delivery
+            .retry
+            .is_some()
+            .then(|| args.delivery.retry("cakemail"))
+            .transpose()?,
+        concurrency: Some(
+            args.delivery
+                .concurrency(scenario.delivery.concurrency.unwrap_or(8))?,
+        ),
+        speed: args.speed,
+        ..RunOptions::default()
+    };
+    let drive = play::drive_config(&scenario, &options, seed);
+
+    let file_target = scenario.target.as_ref();
+    let url = match (
+        &args.delivery.target,
+        file_target.and_then(|t| t.url.as_ref()),
+    ) {
+        (Some(u), _) | (None, Some(u)) => Some(common::parse_target(u)?),
+        (None, None) => None,
+    };
+    let secret = resolve_secret(&args, &scenario, url.is_some() && !args.dry_run)?;
+    let scheme = args.delivery.signing.scheme(scenario.flavor);
+    let secret = secret.unwrap_or_else(|| Secret::generate(scheme));
+    let signer = args
+        .delivery
+        .signing
+        .signer(scenario.flavor, secret.clone())?;
+
+    if args.dry_run {
+        let shown = url.as_ref().map_or_else(
+            || "http://127.0.0.1:PORT/webhooks/cakemail".to_string(),
+            |u| u.to_string(),
+        );
+        let target = Arc::new(Target {
+            url: url.unwrap_or_default(),
+            signer,
+        });
+        return dry_run(scenario, seed, start, target, shown).await;
+    }
+
+    let (url, receiver) = match url {
+        Some(u) => (u, None),
+        None => {
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+            let mut config = ReceiverConfig::new(secret);
+            config.keep = 1024;
+            let r = Receiver::start(listener, config).await?;
+            eprintln!(
+                "no target: delivering to the embedded receiver at {}",
+                r.url()
+            );
+            (r.url().parse()?, Some(r))
+        }
+    };
+    let target = Arc::new(Target { url, signer });
+    let name = scenario
+        .name
+        .clone()
+        .unwrap_or_else(|| scenario.origin.clone());
+    let session = Session::start(
+        &client,
+        args.delivery.log.as_deref(),
+        format!("run {}", scenario.origin),
+        seed,
+    )?;
+    session.cancel_on_ctrl_c();
+    let (lines_tx, mut lines_rx) = mpsc::unbounded_channel::<String>();
+    {
+        let verbose = args.verbose;
+        let mut last: HashMap<u64, AttemptRecord> = HashMap::new();
+        let mut shown = 0u64;
+        session.recorder.observe(move |rec, _| match rec {
+            Record::Attempt(a) => {
+                last.insert(a.seq, a.clone());
+            }
+            Record::Terminal(t) => {
+                let a = last.remove(&t.seq);
+                let failed = t.state != TerminalState::Delivered;
+                if verbose || failed || shown < SHOWN {
+                    shown += 1;
+                    let _ = lines_tx.send(delivery_line(t, a.as_ref()));
+                    if shown == SHOWN && !verbose {
+                        let _ = lines_tx.send(
+                            "... (from here on, failures only; -v shows every delivery)"
+                                .to_string(),
+                        );
+                    }
+                }
+            }
+            Record::Run(_) => {}
+        });
+    }
+    let printer = tokio::spawn(async move {
+        while let Some(line) = lines_rx.recv().await {
+            out(line)?;
+        }
+        Ok::<(), std::io::Error>(())
+    });
+    eprintln!(
+        "running {name}: speed {}, seed {seed}",
+        show_speed(args.speed)
+    );
+
+    let report = play::run_session(scenario, target, session, drive, start).await;
+    printer.await??;
+    if let Some(r) = receiver {
+        r.shutdown().await;
+    }
+    let report = report?;
+    out(format!("\n{}", report.summary.render()))?;
+    out(expect::render(&report.judgements))?;
+    Ok(if report.interrupted {
+        Exit::Interrupted
+    } else if report.passed() {
+        Exit::Ok
+    } else {
+        Exit::ExpectationFailed
+    })
+}
+
+/// Fault injection arrives with its own engine; until then a scenario asking for faults
+/// is refused rather than run without them.
+fn refuse_faults(scenario: &Scenario) -> Result<(), InputError> {
+    fn any_step(steps: &[Step]) -> bool {
+        steps.iter().any(|s| {
+            !s.faults.is_empty()
+                || match &s.kind {
+                    StepKind::Repeat { steps, .. } | StepKind::Parallel(steps) => any_step(steps),
+                    _ => false,
+                }
+        })
+    }
+    if !scenario.faults.is_empty()
+        || !scenario.expect.faults.is_empty()
+        || any_step(&scenario.steps)
+    {
+        return Err(InputError::new(format!(
+            "{}: `faults:` rules are parsed and validated, but this version of cakemock cannot inject them \
+             yet; remove them (and expect.faults) to run the scenario",
+            scenario.origin
+        )));
+    }
+    Ok(())
+}
+
+/// The secret: `--secret`, else the file's `secret:` / `secret_env:`, else
+/// `CAKEMOCK_SECRET` / `WEBHOOK_SECRET`. `None` when nothing gives one, which is an
+/// error only for a real target.
+fn resolve_secret(
+    args: &Args,
+    scenario: &Scenario,
+    required: bool,
+) -> Result<Option<Secret>, InputError> {
+    if let Some(s) = &args.delivery.signing.secret {
+        return Ok(Some(Secret::new(s.clone())));
+    }
+    match scenario.target.as_ref().and_then(|t| t.secret.as_ref()) {
+        Some(SecretSource::Literal(s)) => return Ok(Some(s.clone())),
+        Some(SecretSource::Env(name)) => match std::env::var(name) {
+            Ok(v) if !v.is_empty() => return Ok(Some(Secret::new(v))),
+            _ if required => {
+                return Err(InputError::new(format!(
+                    "{}: target.secret_env names {name}, which is not set; export {name}, or pass --secret",
+                    scenario.origin
+                )));
+            }
+            _ => {}
+        },
+        None => {}
+    }
+    let from_env = args.delivery.signing.secret();
+    if from_env.is_none() && required {
+        let url = args
+            .delivery
+            .target
+            .clone()
+            .unwrap_or_else(|| "the scenario's target".into());
+        return Err(common::missing_secret(&url));
+    }
+    Ok(from_env)
+}
+
+/// `--dry-run`: plays the scenario at full speed and prints each request instead of sending it.
+async fn dry_run(
+    scenario: Arc<Scenario>,
+    seed: u64,
+    start: chrono::DateTime<chrono::Utc>,
+    target: Arc<Target>,
+    url: String,
+) -> Result<Exit> {
+    let (tx, mut rx) = mpsc::channel::<Job>(1024);
+    let config = PlayConfig {
+        seed,
+        start,
+        target,
+        pacer: Pacer::new(Speed::Max),
+    };
+    let player = tokio::spawn(play::play(scenario, config, tx, CancellationToken::new()));
+    let mut printed = 0u64;
+    while let Some(job) = rx.recv().await {
+        print_request(&url, &job)?;
+        printed += 1;
+    }
+    player.await??;
+    eprintln!("dry run: {printed} requests, seed {seed}");
+    Ok(Exit::Ok)
+}
+
+fn show_speed(speed: Speed) -> String {
+    match speed {
+        Speed::Max => "max".into(),
+        Speed::Factor(f) => format!("{f}x"),
+    }
+}
