@@ -19,7 +19,10 @@ pub fn cakemock() -> Command {
     ] {
         c.env_remove(k);
     }
-    c.env("NO_COLOR", "1");
+    // An empty webhook store (never created: trigger only reads it), so stored webhooks
+    // in the real home cannot turn these runs into fan-out.
+    let no_store = std::env::temp_dir().join("cakemock-tests-empty-home");
+    c.env("CAKEMOCK_HOME", no_store).env("NO_COLOR", "1");
     c
 }
 

@@ -485,6 +485,22 @@ async fn trigger_fans_out_to_subscribed_active_webhooks_each_with_its_secret() {
     // Not subscribed (125) and archived (126): nothing.
     assert!(other_rx.received().is_empty());
 
+    // --dry-run shows each webhook's request and sends nothing.
+    let dry = run_async(h, &["trigger", "email.opened", "--dry-run"]).await;
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(
+        dry.stdout.contains("# webhook 123\nPOST http://"),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        dry.stdout.contains("# webhook 124\nPOST http://"),
+        "{}",
+        dry.stdout
+    );
+    assert!(dry.stdout.contains("x-signature: "), "{}", dry.stdout);
+    assert_eq!(docs_rx.received().len(), 2, "a dry run sends nothing");
+
     // No subscriber for the event: the embedded receiver, as without a store.
     let o = run_async(h, &["trigger", "campaign.sent"]).await;
     assert_eq!(o.code, 0, "{}", o.stderr);
