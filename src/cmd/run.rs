@@ -54,9 +54,12 @@ pub struct Args {
     /// Print every delivery (by default: the first 20, then failures only).
     #[arg(long, short)]
     pub verbose: bool,
-    /// Must equal the scenario's `flavor:` (its event names were checked against it).
+    /// Play the file in this flavor instead of its own `flavor:` (its event names are then checked against it).
     #[arg(long, value_enum)]
     pub flavor: Option<Flavor>,
+    /// Refuse scenarios that would generate more events than this (a guard against typos like contacts: 10000000).
+    #[arg(long, value_name = "N", default_value_t = scenario::MAX_EVENTS)]
+    pub max_events: u64,
     /// Seed of every random choice [default: the scenario's `seed:`, else random, printed].
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -73,20 +76,11 @@ pub struct Args {
 pub async fn exec(args: Args) -> Result<Exit> {
     let options = LoadOptions {
         sets: args.set.clone(),
-        ..LoadOptions::default()
+        flavor: args.flavor,
+        max_events: args.max_events,
     };
     let scenario = Arc::new(scenario::load_file_with(&args.scenario, &options)?);
     refuse_faults(&scenario)?;
-    if let Some(f) = args.flavor
-        && f != scenario.flavor
-    {
-        return Err(InputError::new(format!(
-            "--flavor {f}: {} is written in flavor {} (its event names were checked against it); \
-             change `flavor:` in the file instead",
-            scenario.origin, scenario.flavor
-        ))
-        .into());
-    }
     let generation = common::GenerationArgs {
         flavor: Some(scenario.flavor),
         seed: args.seed.or(scenario.seed),
@@ -124,12 +118,17 @@ pub async fn exec(args: Args) -> Result<Exit> {
         (None, None) => None,
     };
     let secret = resolve_secret(&args, &scenario, url.is_some() && !args.dry_run)?;
-    let scheme = args.delivery.signing.scheme(scenario.flavor);
+    // --signature / --signature-header first, then the file's target, then the flavor's scheme.
+    let mut signing = args.delivery.signing.clone();
+    if let Some(t) = file_target {
+        signing.signature = signing.signature.or(t.signature);
+        signing.signature_header = signing
+            .signature_header
+            .or_else(|| t.signature_header.clone());
+    }
+    let scheme = signing.scheme(scenario.flavor);
     let secret = secret.unwrap_or_else(|| Secret::generate(scheme));
-    let signer = args
-        .delivery
-        .signing
-        .signer(scenario.flavor, secret.clone())?;
+    let signer = signing.signer(scenario.flavor, secret.clone())?;
 
     if args.dry_run {
         let shown = url.as_ref().map_or_else(

@@ -64,6 +64,10 @@ pub struct Target {
     /// An `http://` or `https://` URL.
     pub url: Option<String>,
     pub secret: Option<SecretSource>,
+    /// `signature:` the scheme (default: the flavor's).
+    pub signature: Option<crate::sign::Scheme>,
+    /// `signature_header:` another header for the signature.
+    pub signature_header: Option<String>,
 }
 
 /// Where the signing secret comes from.
