@@ -301,10 +301,13 @@ async fn dry_run(
     };
     let player = tokio::spawn(play::play(scenario, config, tx, CancellationToken::new()));
     let mut printed = 0u64;
+    // Buffered: a million-contact dry run is a gigabyte of text.
+    let mut stdout = std::io::BufWriter::new(std::io::stdout());
     while let Some(job) = rx.recv().await {
-        print_request(&url, &job)?;
+        print_request(&mut stdout, &url, &job)?;
         printed += 1;
     }
+    std::io::Write::flush(&mut stdout)?;
     player.await??;
     eprintln!("dry run: {printed} requests, seed {seed}");
     Ok(Exit::Ok)

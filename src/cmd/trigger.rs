@@ -104,6 +104,7 @@ pub async fn exec(args: Args) -> Result<Exit> {
             eprintln!("note: signed with a generated secret; pass --secret to sign with yours");
         }
         let mut next = Some(first);
+        let mut stdout = std::io::BufWriter::new(std::io::stdout());
         for seq in 1..=args.count {
             let (delivery_id, body) = match next.take() {
                 Some(f) => f,
@@ -118,8 +119,9 @@ pub async fn exec(args: Args) -> Result<Exit> {
                 lane: None,
                 step: None,
             };
-            print_request(&url, &job)?;
+            print_request(&mut stdout, &url, &job)?;
         }
+        std::io::Write::flush(&mut stdout)?;
         return Ok(Exit::Ok);
     }
 
@@ -253,13 +255,17 @@ async fn print_deliveries(
 }
 
 /// `--dry-run`: the exact request, as it would go on the wire.
-pub(crate) fn print_request(url: &str, job: &Job) -> std::io::Result<()> {
+pub(crate) fn print_request(
+    w: &mut impl std::io::Write,
+    url: &str,
+    job: &Job,
+) -> std::io::Result<()> {
     let headers = drive::request_headers(job, 1, chrono::Utc::now().timestamp());
-    out(format!("POST {url}"))?;
+    writeln!(w, "POST {url}")?;
     for (name, value) in &headers {
-        out(format!("{name}: {}", value.to_str().unwrap_or("<binary>")))?;
+        writeln!(w, "{name}: {}", value.to_str().unwrap_or("<binary>"))?;
     }
-    out("")?;
-    out(String::from_utf8_lossy(&job.body))?;
-    out("")
+    writeln!(w)?;
+    w.write_all(&job.body)?;
+    w.write_all(b"\n\n")
 }
