@@ -21,7 +21,6 @@ use crate::events::Flavor;
 use crate::expect;
 use crate::pace::Pacer;
 use crate::play::{self, PlayConfig, RunOptions};
-use crate::receiver::{Receiver, ReceiverConfig};
 use crate::record::{AttemptRecord, Record, TerminalState};
 use crate::scenario::{self, LoadOptions, Scenario, SecretSource, Step, StepKind};
 use crate::session::Session;
@@ -142,20 +141,7 @@ pub async fn exec(args: Args) -> Result<Exit> {
         return dry_run(scenario, seed, start, target, shown).await;
     }
 
-    let (url, receiver) = match url {
-        Some(u) => (u, None),
-        None => {
-            let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-            let mut config = ReceiverConfig::new(secret);
-            config.keep = 1024;
-            let r = Receiver::start(listener, config).await?;
-            eprintln!(
-                "no target: delivering to the embedded receiver at {}",
-                r.url()
-            );
-            (r.url().parse()?, Some(r))
-        }
-    };
+    let (url, receiver) = common::target_or_embedded(url, secret).await?;
     let target = Arc::new(Target { url, signer });
     let name = scenario
         .name

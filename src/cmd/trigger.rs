@@ -15,7 +15,7 @@ use crate::cmd::common::{self, DeliveryArgs, GenerationArgs, out};
 use crate::drive::{self, DriveConfig, Job, Target};
 use crate::events;
 use crate::payload::{self, Generator};
-use crate::receiver::{Received, Receiver, ReceiverConfig, Verdict};
+use crate::receiver::{Received, Receiver, Verdict};
 use crate::record::{AttemptRecord, Record, TerminalRecord};
 use crate::session::{Ended, Session};
 use crate::sign::Secret;
@@ -125,22 +125,7 @@ pub async fn exec(args: Args) -> Result<Exit> {
         return Ok(Exit::Ok);
     }
 
-    // The embedded receiver when no target is given: verifies whichever scheme arrives.
-    let (url, receiver) = match target_url {
-        Some(url) => (url, None),
-        None => {
-            let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-            let mut config = ReceiverConfig::new(secret);
-            // Verdicts are read from the live feed; the inbox need not hold a whole run.
-            config.keep = 1024;
-            let r = Receiver::start(listener, config).await?;
-            eprintln!(
-                "no --target: delivering to the embedded receiver at {}",
-                r.url()
-            );
-            (r.url().parse()?, Some(r))
-        }
-    };
+    let (url, receiver) = common::target_or_embedded(target_url, secret).await?;
     let target = Arc::new(Target { url, signer });
 
     let session = Session::start(
