@@ -21,7 +21,7 @@ use lanes::{Lane, Timeline};
 mod lanes;
 
 /// Funnel rates, each a fraction (0..=1) of ALL contacts of the campaign.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Funnel {
     pub bounced: f64,
     /// Contacts who open; a bounced contact never opens.

@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use crate::InputError;
 use crate::drive::{Job, Target};
 use crate::events::{self, EventKind, Flavor};
-use crate::funnel::{self, CampaignPlan, Stage};
+use crate::funnel::{CampaignPlan, Stage};
 use crate::pace::Pacer;
 use crate::payload::{self, Campaign, Contact, Generator};
 use crate::scenario::{FakeKind, RenderError, Scenario, Step, StepKind, TemplateContext};
@@ -204,13 +204,7 @@ impl Player {
         let plan = CampaignPlan {
             contacts: u64::from(c.contacts),
             over: c.over,
-            funnel: funnel::Funnel {
-                bounced: c.funnel.bounced,
-                opened: c.funnel.opened,
-                clicked: c.funnel.clicked,
-                unsubscribed: c.funnel.unsubscribed,
-                spam_complaint: c.funnel.spam_complaint,
-            },
+            funnel: c.funnel,
             // The same run seed and campaign id give the same funnel.
             seed: self.seed ^ campaign.campaign_id.wrapping_mul(0x9e37_79b9_7f4a_7c15),
         };

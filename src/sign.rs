@@ -21,7 +21,18 @@ pub use diagnose::Diagnosis;
 type HmacSha256 = Hmac<Sha256>;
 
 /// A signature scheme.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Scheme {
     /// `X-Cakemail-Signature: <lowercase hex HMAC-SHA256(secret, body)>` (flavor docs).

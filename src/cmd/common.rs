@@ -244,3 +244,27 @@ pub fn delivery_line(t: &TerminalRecord, last: Option<&AttemptRecord>) -> String
         t.delivery_id
     )
 }
+
+/// Resolves where deliveries go: the given URL, or else the embedded receiver on a
+/// loopback port (verifying whichever scheme arrives), which the caller shuts down.
+pub async fn target_or_embedded(
+    url: Option<http::Uri>,
+    secret: Secret,
+) -> anyhow::Result<(http::Uri, Option<crate::receiver::Receiver>)> {
+    use crate::receiver::{Receiver, ReceiverConfig};
+    match url {
+        Some(url) => Ok((url, None)),
+        None => {
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+            let mut config = ReceiverConfig::new(secret);
+            // Verdicts are read from the live feed; the inbox need not hold a whole run.
+            config.keep = 1024;
+            let r = Receiver::start(listener, config).await?;
+            eprintln!(
+                "no target: delivering to the embedded receiver at {}",
+                r.url()
+            );
+            Ok((r.url().parse()?, Some(r)))
+        }
+    }
+}

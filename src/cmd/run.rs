@@ -21,7 +21,6 @@ use crate::events::Flavor;
 use crate::expect;
 use crate::pace::Pacer;
 use crate::play::{self, PlayConfig, RunOptions};
-use crate::receiver::{Receiver, ReceiverConfig};
 use crate::record::{AttemptRecord, Record, TerminalState};
 use crate::scenario::{self, LoadOptions, Scenario, SecretSource, Step, StepKind};
 use crate::session::Session;
@@ -54,9 +53,12 @@ pub struct Args {
     /// Print every delivery (by default: the first 20, then failures only).
     #[arg(long, short)]
     pub verbose: bool,
-    /// Must equal the scenario's `flavor:` (its event names were checked against it).
+    /// Play the file in this flavor instead of its own `flavor:` (its event names are then checked against it).
     #[arg(long, value_enum)]
     pub flavor: Option<Flavor>,
+    /// Refuse scenarios that would generate more events than this (a guard against typos like contacts: 10000000).
+    #[arg(long, value_name = "N", default_value_t = scenario::MAX_EVENTS)]
+    pub max_events: u64,
     /// Seed of every random choice [default: the scenario's `seed:`, else random, printed].
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -73,20 +75,11 @@ pub struct Args {
 pub async fn exec(args: Args) -> Result<Exit> {
     let options = LoadOptions {
         sets: args.set.clone(),
-        ..LoadOptions::default()
+        flavor: args.flavor,
+        max_events: args.max_events,
     };
     let scenario = Arc::new(scenario::load_file_with(&args.scenario, &options)?);
     refuse_faults(&scenario)?;
-    if let Some(f) = args.flavor
-        && f != scenario.flavor
-    {
-        return Err(InputError::new(format!(
-            "--flavor {f}: {} is written in flavor {} (its event names were checked against it); \
-             change `flavor:` in the file instead",
-            scenario.origin, scenario.flavor
-        ))
-        .into());
-    }
     let generation = common::GenerationArgs {
         flavor: Some(scenario.flavor),
         seed: args.seed.or(scenario.seed),
@@ -124,12 +117,17 @@ pub async fn exec(args: Args) -> Result<Exit> {
         (None, None) => None,
     };
     let secret = resolve_secret(&args, &scenario, url.is_some() && !args.dry_run)?;
-    let scheme = args.delivery.signing.scheme(scenario.flavor);
+    // --signature / --signature-header first, then the file's target, then the flavor's scheme.
+    let mut signing = args.delivery.signing.clone();
+    if let Some(t) = file_target {
+        signing.signature = signing.signature.or(t.signature);
+        signing.signature_header = signing
+            .signature_header
+            .or_else(|| t.signature_header.clone());
+    }
+    let scheme = signing.scheme(scenario.flavor);
     let secret = secret.unwrap_or_else(|| Secret::generate(scheme));
-    let signer = args
-        .delivery
-        .signing
-        .signer(scenario.flavor, secret.clone())?;
+    let signer = signing.signer(scenario.flavor, secret.clone())?;
 
     if args.dry_run {
         let shown = url.as_ref().map_or_else(
@@ -143,20 +141,7 @@ pub async fn exec(args: Args) -> Result<Exit> {
         return dry_run(scenario, seed, start, target, shown).await;
     }
 
-    let (url, receiver) = match url {
-        Some(u) => (u, None),
-        None => {
-            let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-            let mut config = ReceiverConfig::new(secret);
-            config.keep = 1024;
-            let r = Receiver::start(listener, config).await?;
-            eprintln!(
-                "no target: delivering to the embedded receiver at {}",
-                r.url()
-            );
-            (r.url().parse()?, Some(r))
-        }
-    };
+    let (url, receiver) = common::target_or_embedded(url, secret).await?;
     let target = Arc::new(Target { url, signer });
     let name = scenario
         .name
@@ -302,10 +287,13 @@ async fn dry_run(
     };
     let player = tokio::spawn(play::play(scenario, config, tx, CancellationToken::new()));
     let mut printed = 0u64;
+    // Buffered: a million-contact dry run is a gigabyte of text.
+    let mut stdout = std::io::BufWriter::new(std::io::stdout());
     while let Some(job) = rx.recv().await {
-        print_request(&url, &job)?;
+        print_request(&mut stdout, &url, &job)?;
         printed += 1;
     }
+    std::io::Write::flush(&mut stdout)?;
     player.await??;
     eprintln!("dry run: {printed} requests, seed {seed}");
     Ok(Exit::Ok)

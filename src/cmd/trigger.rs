@@ -17,7 +17,7 @@ use crate::cmd::webhooks;
 use crate::drive::{self, DriveConfig, Job, Target};
 use crate::events;
 use crate::payload::{self, Generator};
-use crate::receiver::{Received, Receiver, ReceiverConfig, Verdict};
+use crate::receiver::{Received, Receiver, Verdict};
 use crate::record::{AttemptRecord, Record, TerminalRecord};
 use crate::session::{Ended, Session};
 use crate::sign::Secret;
@@ -120,6 +120,7 @@ pub async fn exec(args: Args) -> Result<Exit> {
             eprintln!("note: signed with a generated secret; pass --secret to sign with yours");
         }
         let mut next = Some(first);
+        let mut stdout = std::io::BufWriter::new(std::io::stdout());
         for seq in 1..=args.count {
             let (delivery_id, body) = match next.take() {
                 Some(f) => f,
@@ -134,27 +135,13 @@ pub async fn exec(args: Args) -> Result<Exit> {
                 lane: None,
                 step: None,
             };
-            print_request(&url, &job)?;
+            print_request(&mut stdout, &url, &job)?;
         }
+        std::io::Write::flush(&mut stdout)?;
         return Ok(Exit::Ok);
     }
 
-    // The embedded receiver when no target is given: verifies whichever scheme arrives.
-    let (url, receiver) = match target_url {
-        Some(url) => (url, None),
-        None => {
-            let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-            let mut config = ReceiverConfig::new(secret);
-            // Verdicts are read from the live feed; the inbox need not hold a whole run.
-            config.keep = 1024;
-            let r = Receiver::start(listener, config).await?;
-            eprintln!(
-                "no --target: delivering to the embedded receiver at {}",
-                r.url()
-            );
-            (r.url().parse()?, Some(r))
-        }
-    };
+    let (url, receiver) = common::target_or_embedded(target_url, secret).await?;
     let target = Arc::new(Target { url, signer });
 
     let session = Session::start(
@@ -269,13 +256,17 @@ async fn print_deliveries(
 }
 
 /// `--dry-run`: the exact request, as it would go on the wire.
-pub(crate) fn print_request(url: &str, job: &Job) -> std::io::Result<()> {
+pub(crate) fn print_request(
+    w: &mut impl std::io::Write,
+    url: &str,
+    job: &Job,
+) -> std::io::Result<()> {
     let headers = drive::request_headers(job, 1, chrono::Utc::now().timestamp());
-    out(format!("POST {url}"))?;
+    writeln!(w, "POST {url}")?;
     for (name, value) in &headers {
-        out(format!("{name}: {}", value.to_str().unwrap_or("<binary>")))?;
+        writeln!(w, "{name}: {}", value.to_str().unwrap_or("<binary>"))?;
     }
-    out("")?;
-    out(String::from_utf8_lossy(&job.body))?;
-    out("")
+    writeln!(w)?;
+    w.write_all(&job.body)?;
+    w.write_all(b"\n\n")
 }

@@ -114,9 +114,22 @@ fn target(t: At<RawTarget>) -> Result<Target, Problem> {
         (None, Some(e)) => Some(SecretSource::Env(e.value)),
         (None, None) => None,
     };
+    if let Some(h) = &t.signature_header
+        && http::HeaderName::from_bytes(h.value.as_bytes()).is_err()
+    {
+        return Err(Problem::new(
+            h.pos,
+            format!(
+                "signature_header {:?} is not a valid HTTP header name (letters, digits and -)",
+                h.value
+            ),
+        ));
+    }
     Ok(Target {
         url: t.url.map(|u| u.value),
         secret,
+        signature: t.signature,
+        signature_header: t.signature_header.map(|h| h.value),
     })
 }
 

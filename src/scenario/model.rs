@@ -64,6 +64,10 @@ pub struct Target {
     /// An `http://` or `https://` URL.
     pub url: Option<String>,
     pub secret: Option<SecretSource>,
+    /// `signature:` the scheme (default: the flavor's).
+    pub signature: Option<crate::sign::Scheme>,
+    /// `signature_header:` another header for the signature.
+    pub signature_header: Option<String>,
 }
 
 /// Where the signing secret comes from.
@@ -149,18 +153,10 @@ pub struct Campaign {
     pub funnel: Funnel,
 }
 
-/// Shares of a campaign's contacts, as fractions of *all* contacts. Checked so that
-/// `bounced + opened <= 1` (bounced contacts never open), `clicked <= opened` (only
-/// opened contacts click), and `unsubscribed + spam_complaint <= 1 - bounced` (only
-/// delivered contacts unsubscribe or complain, each at most one of the two).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Funnel {
-    pub bounced: f64,
-    pub opened: f64,
-    pub clicked: f64,
-    pub unsubscribed: f64,
-    pub spam_complaint: f64,
-}
+/// Shares of a campaign's contacts (fractions of *all* contacts), checked at load so
+/// that `bounced + opened <= 1`, `clicked <= opened` and
+/// `unsubscribed + spam_complaint <= 1 - bounced`.
+pub use crate::funnel::Funnel;
 
 /// `raw:`: a body sent verbatim (after template rendering), signed.
 #[derive(Debug, Clone)]

@@ -83,7 +83,7 @@ enum FlavorSchema {
 #[derive(Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a target: {url: URL, secret_env: NAME}"
+    expecting = "a target: {url: URL, secret_env: NAME, signature: SCHEME, signature_header: NAME}"
 )]
 #[schemars(rename = "Target")]
 pub(crate) struct RawTarget {
@@ -93,6 +93,10 @@ pub(crate) struct RawTarget {
     pub secret_env: Option<At<String>>,
     /// The signing secret itself (prefer secret_env: files get committed).
     pub secret: Option<String>,
+    /// The signature scheme (default: the flavor's; --signature overrides).
+    pub signature: Option<crate::sign::Scheme>,
+    /// Send the signature in this header instead of the scheme's own.
+    pub signature_header: Option<At<String>>,
 }
 
 #[derive(Deserialize, JsonSchema)]

@@ -12,7 +12,8 @@ use serde_json::Value;
 use crate::deliver::receiver;
 use crate::trigger::{Output, run};
 
-const SECRET: &str = "scenario-secret";
+/// A `whsec_` secret works in every scheme (the hex schemes key HMAC with its text).
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// Runs `cakemock run FILE --speed max` against a fresh in-process receiver.
 async fn run_against(
@@ -405,4 +406,21 @@ async fn the_library_runs_a_scenario_against_a_url_and_returns_the_summary() {
     assert_eq!(report.judgements.len(), 2);
     assert_eq!(report.seed, 9);
     assert_eq!(rx.received().len(), 2);
+}
+
+/// `schema/scenario.schema.json` is what editors point at; it must be what `cakemock schema` prints.
+#[test]
+fn the_committed_schema_is_current() {
+    let o = run(&["schema"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let path = std::path::Path::new("schema/scenario.schema.json");
+    if std::env::var_os("CAKEMOCK_UPDATE_FIXTURES").is_some() {
+        std::fs::write(path, &o.stdout).unwrap();
+    }
+    let committed = std::fs::read_to_string(path).unwrap();
+    assert!(
+        committed == o.stdout,
+        "schema/scenario.schema.json is stale: regenerate it with \
+         `CAKEMOCK_UPDATE_FIXTURES=1 cargo test --test it the_committed_schema_is_current`"
+    );
 }
