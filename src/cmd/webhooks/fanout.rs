@@ -4,6 +4,7 @@
 //! answers 410 Gone is archived, as a real sender disables it.
 
 use std::collections::{HashMap, HashSet};
+use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::Result;
@@ -90,6 +91,7 @@ pub async fn exec(
     let first = bodies.jobs(&targets, s.start, has_sets.then_some(&edit as _), &mut seq)?;
 
     if args.dry_run {
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
         let mut next = Some(first);
         for _ in 1..=args.count {
             let jobs = match next.take() {
@@ -97,10 +99,11 @@ pub async fn exec(
                 None => bodies.jobs(&targets, s.start, has_sets.then_some(&edit as _), &mut seq)?,
             };
             for (job, webhook) in jobs {
-                out(format!("# webhook {webhook}"))?;
-                print_request(&job.target.url.to_string(), &job)?;
+                writeln!(stdout, "# webhook {webhook}")?;
+                print_request(&mut stdout, &job.target.url.to_string(), &job)?;
             }
         }
+        stdout.flush()?;
         return Ok(Exit::Ok);
     }
 
