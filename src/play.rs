@@ -33,7 +33,13 @@ pub struct PlayConfig {
     pub start: DateTime<Utc>,
     pub target: Arc<Target>,
     pub pacer: Pacer,
+    /// Routes each event to its deliveries (stored-webhook fan-out: one job per
+    /// subscribed webhook, possibly none); `None` sends each event to `target`.
+    pub route: Option<Route>,
 }
+
+/// Maps one generated event onto the jobs that deliver it.
+pub type Route = Arc<dyn Fn(Job) -> Vec<Job> + Send + Sync>;
 
 /// Plays `scenario` into `jobs` until its steps end or `cancel` fires.
 pub async fn play(
@@ -69,6 +75,7 @@ struct Player {
     campaign: Campaign,
     /// Step labels by position, made once.
     labels: HashMap<(u32, u32), Arc<str>>,
+    route: Option<Route>,
     stopped: bool,
     seed: u64,
     origin: String,
@@ -101,6 +108,7 @@ impl Player {
             contacts: HashMap::new(),
             campaign,
             labels: HashMap::new(),
+            route: config.route,
             stopped: false,
             seed: config.seed,
             origin: scenario.origin.clone(),
@@ -290,9 +298,8 @@ impl Player {
             _ = self.cancel.cancelled() => { self.stopped = true; return Ok(()); }
             _ = self.pacer.until(self.clock) => {}
         }
-        self.seq += 1;
         let job = Job {
-            seq: self.seq,
+            seq: 0,
             event,
             delivery_id: self.generator.delivery_id(),
             body,
@@ -300,10 +307,21 @@ impl Player {
             lane,
             step: Some(self.label(step)),
         };
-        tokio::select! {
-            biased;
-            _ = self.cancel.cancelled() => self.stopped = true,
-            sent = self.jobs.send(job) => if sent.is_err() { self.stopped = true },
+        let jobs = match &self.route {
+            Some(route) => route(job),
+            None => vec![job],
+        };
+        for mut job in jobs {
+            self.seq += 1;
+            job.seq = self.seq;
+            tokio::select! {
+                biased;
+                _ = self.cancel.cancelled() => self.stopped = true,
+                sent = self.jobs.send(job) => if sent.is_err() { self.stopped = true },
+            }
+            if self.stopped {
+                break;
+            }
         }
         Ok(())
     }
@@ -472,7 +490,15 @@ pub async fn run_scenario(
     )?;
     let drive = drive_config(&scenario, &options, seed);
     let start = options.start.unwrap_or_else(Utc::now);
-    run_session(Arc::new(scenario), Arc::new(target), session, drive, start).await
+    run_session(
+        Arc::new(scenario),
+        Arc::new(target),
+        session,
+        drive,
+        start,
+        None,
+    )
+    .await
 }
 
 /// The delivery settings of a run: options first, then the scenario's, then defaults.
@@ -508,6 +534,7 @@ pub async fn run_session(
     session: crate::session::Session,
     drive: crate::drive::DriveConfig,
     start: DateTime<Utc>,
+    route: Option<Route>,
 ) -> Result<RunReport> {
     let mut judge = crate::expect::StepJudge::default();
     register_expectations(&scenario.steps, &mut judge);
@@ -522,6 +549,7 @@ pub async fn run_session(
         start,
         target,
         pacer: Pacer::new(drive.speed),
+        route,
     };
     let expect = scenario.expect.clone();
     let source =

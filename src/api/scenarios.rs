@@ -49,6 +49,7 @@ async fn play_on(scenario: scenario::Scenario, req: ScenarioRequest) -> anyhow::
         start: chrono::Utc::now(),
         target: stand_in,
         pacer: Pacer::new(req.speed),
+        route: None,
     };
     let (tx, mut rx) = mpsc::channel::<Job>(256);
     let player = tokio::spawn(play(

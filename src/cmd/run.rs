@@ -141,7 +141,17 @@ pub async fn exec(args: Args) -> Result<Exit> {
         return dry_run(scenario, seed, start, target, shown).await;
     }
 
-    let (url, receiver) = common::target_or_embedded(url, secret).await?;
+    // No target anywhere: the stored webhooks subscribed to each event get it, each
+    // signed with its own secret and paced by its rate limit; else the embedded receiver.
+    let mut drive = drive;
+    let route = match &url {
+        None => fan_out(&signing, scenario.flavor, &mut drive)?,
+        Some(_) => None,
+    };
+    let (url, receiver) = match route {
+        Some(_) => (http::Uri::from_static("http://127.0.0.1/"), None),
+        None => common::target_or_embedded(url, secret).await?,
+    };
     let target = Arc::new(Target { url, signer });
     let name = scenario
         .name
@@ -191,7 +201,7 @@ pub async fn exec(args: Args) -> Result<Exit> {
         show_speed(args.speed)
     );
 
-    let report = play::run_session(scenario, target, session, drive, start).await;
+    let report = play::run_session(scenario, target, session, drive, start, route).await;
     printer.await??;
     if let Some(r) = receiver {
         r.shutdown().await;
@@ -280,6 +290,7 @@ async fn dry_run(
 ) -> Result<Exit> {
     let (tx, mut rx) = mpsc::channel::<Job>(1024);
     let config = PlayConfig {
+        route: None,
         seed,
         start,
         target,
@@ -297,6 +308,37 @@ async fn dry_run(
     player.await??;
     eprintln!("dry run: {printed} requests, seed {seed}");
     Ok(Exit::Ok)
+}
+
+/// The stored webhooks as a route, when any is active: each event becomes one job per
+/// subscribed webhook of the scenario's flavor, and the webhooks' rate limits gate the
+/// loop. `None` when the store has no active webhook.
+fn fan_out(
+    signing: &common::SigningArgs,
+    flavor: Flavor,
+    drive: &mut crate::drive::DriveConfig,
+) -> Result<Option<play::Route>> {
+    let store = crate::store::Store::from_env()?;
+    let subs = crate::store::Subscriptions::load_signed(
+        &store,
+        signing.signature,
+        signing.signature_header.clone(),
+    )?;
+    if subs.is_empty() {
+        return Ok(None);
+    }
+    eprintln!(
+        "no target: delivering to the active webhooks in {}",
+        store.path().display()
+    );
+    drive.gate = Some(subs.gate());
+    let subs = Arc::new(subs);
+    Ok(Some(Arc::new(move |job: Job| {
+        subs.retarget(&job, flavor)
+            .into_iter()
+            .map(|(j, _)| j)
+            .collect()
+    })))
 }
 
 fn show_speed(speed: Speed) -> String {

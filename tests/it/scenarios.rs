@@ -424,3 +424,63 @@ fn the_committed_schema_is_current() {
          `CAKEMOCK_UPDATE_FIXTURES=1 cargo test --test it the_committed_schema_is_current`"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_target_a_run_fans_out_to_the_stored_webhooks() {
+    let home = tempfile::tempdir().unwrap();
+    let hook_secret = "whsec_c3RvcmVkIHdlYmhvb2sgc2VjcmV0IDEyMzQ1";
+    let rx = receiver(ReceiverConfig::new(Secret::new(hook_secret))).await;
+    let cli = |args: Vec<String>| {
+        let home = home.path().to_path_buf();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let o = crate::trigger::cakemock()
+                    .env("CAKEMOCK_HOME", &home)
+                    .args(&args)
+                    .output()
+                    .unwrap();
+                (
+                    o.status.code(),
+                    String::from_utf8_lossy(&o.stdout).into_owned(),
+                    String::from_utf8_lossy(&o.stderr).into_owned(),
+                )
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let (code, out, err) = cli(vec![
+        "webhooks".into(),
+        "create".into(),
+        "-u".into(),
+        rx.url().into(),
+        "-e".into(),
+        "email.sent,email.opened".into(),
+        "-n".into(),
+        "test".into(),
+        "-s".into(),
+        hook_secret.into(),
+    ])
+    .await;
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let (code, out, err) = cli(vec![
+        "run".into(),
+        "scenarios/quickstart.yaml".into(),
+        "--speed".into(),
+        "max".into(),
+    ])
+    .await;
+    // quickstart sends sent, opened, clicked; the webhook subscribes to the first two only.
+    assert!(err.contains("active webhooks"), "{err}");
+    let got = rx.received();
+    let events: Vec<_> = got
+        .iter()
+        .map(|r| r.event.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(events, ["email.sent", "email.opened"], "{out}\n{err}");
+    assert!(
+        got.iter().all(|r| r.verdict.is_verified()),
+        "signed with the webhook's own secret"
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}");
+}
