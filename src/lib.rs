@@ -12,6 +12,11 @@
 //! - [`retry`]: retry schedules, jitter and `Retry-After`.
 //! - [`clock`]: durations, speed and scenario time.
 //! - [`scenario`]: YAML scenario files: strict loading, templates, JSON Schema.
+//! - [`play`]: plays a validated scenario in scenario time, as jobs for the loop.
+//! - [`pace`]: scenario time onto real time (`--speed`).
+//! - [`runner`]: a scenario run end to end (the library's `run_scenario`).
+//! - [`expect`]: run-wide and per-step expectations, judged from the records.
+//! - [`session`]: client, recorder, Ctrl-C and job channel around the loop.
 //! - [`deliver`]: the HTTP client that makes one attempt and classifies its outcome.
 //! - [`drive`]: the one delivery loop: jobs in, attempts and terminal states out.
 //! - [`record`]: the attempt log (JSON Lines), the seam between running and reporting.
@@ -22,6 +27,8 @@
 //! - [`cmd`]: one module per subcommand, each an `Args` and an `exec`.
 //!
 //! # Data flow
+//! YAML -> [`scenario::Scenario`] (loaded and fully validated: nothing can fail for
+//! configuration reasons after this) -> [`play`] walks its steps in scenario time ->
 //! `EventKind` + seed -> [`payload::Generator`] -> body bytes -> [`drive::Job`] ->
 //! [`sign::Signer`] (per attempt, so Standard Webhooks timestamps are fresh) ->
 //! [`deliver::HttpClient`] -> [`deliver::Outcome`] -> [`record::Record`]s -> attempt
@@ -42,6 +49,7 @@ pub mod play;
 pub mod receiver;
 pub mod record;
 pub mod retry;
+pub mod runner;
 pub mod scenario;
 pub mod session;
 pub mod sign;

@@ -1,5 +1,5 @@
 //! What every job source shares around the one delivery loop (`trigger`, `run`, the
-//! library's [`crate::play::run_scenario`]): the client, the recorder and its first log
+//! library's [`crate::runner::run_scenario`]): the client, the recorder and its first log
 //! line, Ctrl-C, the job channel between a source and the loop, and the accounting once
 //! both have ended.
 

@@ -20,8 +20,9 @@ use crate::drive::{Job, Target};
 use crate::events::Flavor;
 use crate::expect;
 use crate::pace::Pacer;
-use crate::play::{self, PlayConfig, RunOptions};
+use crate::play::{self, PlayConfig};
 use crate::record::{AttemptRecord, Record, TerminalState};
+use crate::runner::{self, RunOptions};
 use crate::scenario::{self, LoadOptions, Scenario, SecretSource, Step, StepKind};
 use crate::session::Session;
 use crate::sign::Secret;
@@ -106,7 +107,7 @@ pub async fn exec(args: Args) -> Result<Exit> {
         speed: args.speed,
         ..RunOptions::default()
     };
-    let drive = play::drive_config(&scenario, &options, seed);
+    let drive = runner::drive_config(&scenario, &options, seed);
 
     let file_target = scenario.target.as_ref();
     let url = match (
@@ -201,7 +202,7 @@ pub async fn exec(args: Args) -> Result<Exit> {
         show_speed(args.speed)
     );
 
-    let report = play::run_session(scenario, target, session, drive, start, route).await;
+    let report = runner::run_session(scenario, target, session, drive, start, route).await;
     printer.await??;
     if let Some(r) = receiver {
         r.shutdown().await;

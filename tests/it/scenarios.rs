@@ -384,8 +384,8 @@ async fn a_missed_expectation_exits_1_and_says_which() {
 #[tokio::test]
 async fn the_library_runs_a_scenario_against_a_url_and_returns_the_summary() {
     use cakemock::drive::Target;
-    use cakemock::play::{RunOptions, run_scenario};
     use cakemock::record::TerminalState;
+    use cakemock::runner::{RunOptions, run_scenario};
     use cakemock::sign::{Scheme, Signer};
 
     let rx = receiver(ReceiverConfig::new(Secret::new(SECRET))).await;
