@@ -1,6 +1,6 @@
 //! The event catalogue of both wire flavors: names, one-line meanings, and the
 //! mapping between the guide's dotted names (`docs`) and the API's PascalCase (`api`).
-//! Lookups fail with an [`InputError`](crate::InputError) that lists the valid names,
+//! Lookups fail with an [`InputError`] that lists the valid names,
 //! suggests the closest one and points across flavors when the name is the other one's.
 
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,6 @@
 //! The attempt log: one JSON line per attempt and one per terminal state, written and
 //! flushed as they happen. It is the seam between running and reporting: the
-//! [`Summary`](crate::summary::Summary) and every report are fed these records, so a
+//! [`Summary`] and every report are fed these records, so a
 //! log file alone is enough to rebuild them.
 
 use std::fs::File;
