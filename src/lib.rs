@@ -13,6 +13,7 @@
 //! - [`clock`]: durations, speed and scenario time.
 //! - [`scenario`]: YAML scenario files: strict loading, templates, JSON Schema.
 //! - [`deliver`]: the HTTP client that makes one attempt and classifies its outcome.
+//! - [`fault`]: failure injection: which events get which faults, and what each does.
 //! - [`drive`]: the one delivery loop: jobs in, attempts and terminal states out.
 //! - [`record`]: the attempt log (JSON Lines), the seam between running and reporting.
 //! - [`summary`]: the accumulator that turns records into the end-of-run summary.
@@ -32,6 +33,7 @@ pub mod drive;
 pub mod error;
 pub mod events;
 pub mod expect;
+pub mod fault;
 pub mod funnel;
 pub mod pace;
 pub mod payload;
