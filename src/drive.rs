@@ -161,12 +161,12 @@ pub async fn drive(
         };
         let mut permit = Some(permit);
         for ((job, faults), how) in held.pass((job, faults), hold) {
-            let p = if how == Release::Now {
-                permit.take()
-            } else {
-                None
+            let p = match how {
+                Release::Now => permit.take(),
+                Release::Reordered => slot(&shared).await,
+                Release::Burst => None,
             };
-            start(&mut running, &shared, job, faults, how, p);
+            start(&mut running, &shared, job, faults, p);
         }
         // Reap finished tasks as we go so the set stays small on long runs.
         while running.try_join_next().is_some() {}
@@ -189,20 +189,33 @@ pub async fn drive(
         }
     } else {
         for ((job, faults), how) in held.drain() {
-            start(&mut running, &shared, job, faults, how, None);
+            let p = match how {
+                Release::Reordered => slot(&shared).await,
+                Release::Now | Release::Burst => None,
+            };
+            start(&mut running, &shared, job, faults, p);
         }
     }
     while running.join_next().await.is_some() {}
 }
 
-/// Spawns a job's delivery. A job started in its turn brings its slot; a reordered
-/// one waits for a slot; a burst goes without one.
+/// A delivery slot for a job released from a hold, taken here in the loop so the job
+/// goes before any event taken after it. `None` once the run is cancelled (the job
+/// then ends `cancelled` without an attempt).
+async fn slot(shared: &Shared) -> Option<OwnedSemaphorePermit> {
+    tokio::select! {
+        biased;
+        _ = shared.cancel.cancelled() => None,
+        p = shared.slots.clone().acquire_owned() => p.ok(),
+    }
+}
+
+/// Spawns a job's delivery, holding its slot (if it has one) until the job ends.
 fn start(
     running: &mut JoinSet<()>,
     shared: &Arc<Shared>,
     job: Job,
     faults: Faults,
-    how: Release,
     permit: Option<OwnedSemaphorePermit>,
 ) {
     let turn = job
@@ -210,14 +223,6 @@ fn start(
         .map(|lane| LaneTurn::take(&shared.lanes, lane, job.seq));
     let shared = shared.clone();
     running.spawn(async move {
-        let mut permit = permit;
-        if permit.is_none() && how == Release::Reordered {
-            tokio::select! {
-                biased;
-                _ = shared.cancel.cancelled() => {}
-                p = shared.slots.clone().acquire_owned() => permit = p.ok(),
-            }
-        }
         deliver_job(job, faults, turn, &shared).await;
         drop(permit);
     });

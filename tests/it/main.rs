@@ -1,6 +1,7 @@
 //! cakemock's integration tests: one binary, one module per area.
 
 mod deliver; // the delivery loop against the in-process receiver
+mod faults; // failure injection: what the receiver saw of each fault kind, expect.faults
 mod funnel; // the campaign timeline: funnel shares, causality, order, determinism
 mod payload; // canonical fixtures, the Node JSON round trip, determinism, --set
 mod receiver; // the embedded receiver: verification, response scripts, TLS, h2c, listen
