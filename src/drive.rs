@@ -2,7 +2,8 @@
 //! channel from whatever generates them (`trigger`, scenarios, load, the mock API);
 //! the loop decides each job's faults, runs jobs with bounded concurrency, signs each
 //! attempt, retries by policy, and records every attempt and exactly one terminal
-//! state per job.
+//! state per job. (Past 400 lines on purpose: the loop, one job's attempts and the
+//! lane order read as one piece; what faults do lives in `fault`.)
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -20,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::Speed;
 use crate::deliver::{self, ErrorKind, HttpClient, Outcome, Verdict};
 use crate::fault::hold::{Held, Hold, Release};
-use crate::fault::{self, FaultPlan, Faults, Transport};
+use crate::fault::{self, FaultPlan, Faults};
 use crate::record::{AttemptRecord, Record, Recorder, TerminalRecord, TerminalState};
 use crate::retry::{self, RetryPolicy};
 use crate::sign::Signer;
@@ -277,7 +278,7 @@ async fn deliver_job(job: Job, faults: Faults, mut turn: Option<LaneTurn>, share
         let (outcome, latency) = tokio::select! {
             biased;
             _ = hard.cancelled() => interrupted(sent_at),
-            r = send(client, &wire, attempt, sent_at.timestamp(), transport) => r,
+            r = fault::send(client, &wire, attempt, sent_at.timestamp(), transport) => r,
         };
         drop(turn.take());
         let verdict = deliver::classify(&outcome);
@@ -363,42 +364,10 @@ async fn send_copies(
         let (outcome, latency) = tokio::select! {
             biased;
             _ = shared.hard.cancelled() => interrupted(sent_at),
-            r = send(&shared.client, wire, 1, sent_at.timestamp(), None) => r,
+            r = fault::send(&shared.client, wire, 1, sent_at.timestamp(), None) => r,
         };
         let record = attempt_record(job, 1, sent_at, latency, outcome, None, fault.clone());
         shared.recorder.record(Record::Attempt(record));
-    }
-}
-
-/// One request of a job as its faults shape it.
-async fn send(
-    client: &HttpClient,
-    wire: &fault::content::Wire,
-    attempt: u32,
-    now: i64,
-    transport: Option<Transport>,
-) -> (Outcome, Duration) {
-    let url = &wire.signed.target.url;
-    let headers = fault::content::headers(wire, attempt, now);
-    let body = wire.body.clone();
-    match transport {
-        None => client.send(url, headers, deliver::full(body)).await,
-        Some(Transport::SlowBody { rate }) => {
-            let timeout = client.timeout() + fault::transport::drip_time(body.len(), rate);
-            let body = fault::transport::slow_body(body, rate);
-            client.send_within(url, headers, body, timeout).await
-        }
-        Some(Transport::AbortMidBody) => {
-            let (outcome, latency) = client
-                .send(url, headers, fault::transport::abort_mid_body(body))
-                .await;
-            (outcome, latency)
-        }
-        Some(Transport::Reset) => {
-            let started = std::time::Instant::now();
-            let outcome = fault::transport::reset(url, &headers, &body, client.timeout()).await;
-            (outcome, started.elapsed())
-        }
     }
 }
 

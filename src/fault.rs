@@ -250,6 +250,38 @@ impl Chooser {
     }
 }
 
+/// One request of a job as its faults shape it: content faults on every attempt,
+/// `transport` (the first attempt's) on the connection.
+pub async fn send(
+    client: &crate::deliver::HttpClient,
+    wire: &content::Wire,
+    attempt: u32,
+    now: i64,
+    transport: Option<Transport>,
+) -> (crate::deliver::Outcome, Duration) {
+    let url = &wire.signed.target.url;
+    let headers = content::headers(wire, attempt, now);
+    let body = wire.body.clone();
+    match transport {
+        None => client.send(url, headers, crate::deliver::full(body)).await,
+        Some(Transport::SlowBody { rate }) => {
+            let timeout = client.timeout() + transport::drip_time(body.len(), rate);
+            let body = transport::slow_body(body, rate);
+            client.send_within(url, headers, body, timeout).await
+        }
+        Some(Transport::AbortMidBody) => {
+            client
+                .send(url, headers, transport::abort_mid_body(body))
+                .await
+        }
+        Some(Transport::Reset) => {
+            let started = std::time::Instant::now();
+            let outcome = transport::reset(url, &headers, &body, client.timeout()).await;
+            (outcome, started.elapsed())
+        }
+    }
+}
+
 /// A uniform draw in [0, 1) from (seed, event, rule, purpose): no shared generator, so
 /// one rule's decisions never shift another's.
 pub fn draw(seed: u64, seq: u64, rule: u64, purpose: u64) -> f64 {

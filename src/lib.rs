@@ -22,6 +22,7 @@
 //!
 //! # Data flow
 //! `EventKind` + seed -> [`payload::Generator`] -> body bytes -> [`drive::Job`] ->
+//! [`fault::Chooser`] (each event's faults, from the seed) ->
 //! [`sign::Signer`] (per attempt, so Standard Webhooks timestamps are fresh) ->
 //! [`deliver::HttpClient`] -> [`deliver::Outcome`] -> [`record::Record`]s -> attempt
 //! log + [`summary::Summary`] -> printed summary and exit code.

@@ -32,6 +32,8 @@ Examples:
   cakemock run scenarios/quickstart.yaml
   cakemock run scenarios/campaign-lifecycle.yaml --target http://localhost:3000/webhooks/cakemail --speed 60
   cakemock run scenarios/bounce-storm.yaml --speed max --seed 42 --set vars.campaign_id=791
+  cakemock run scenarios/quickstart.yaml --fault bad_signature:p=5% --fault duplicate:copies=3
+  cakemock run scenarios/ci-contract.yaml --target http://localhost:3000/webhooks/cakemail --speed max
   cakemock run scenarios/quickstart.yaml --dry-run";
 
 /// How many delivered events are printed one per line before only failures are.

@@ -1,43 +1,39 @@
-//! Failure injection as a receiver sees it: each fault kind's bytes, headers and
-//! connection, the attempt log naming it, the accounting invariant under faults,
-//! seeded reproducibility, `expect.faults` judging, and the shipped fault scenarios.
+//! Failure injection in the delivery loop as a receiver sees it: each content and
+//! delivery fault kind's bytes, headers and arrival, the attempt log and summary naming
+//! it, the accounting invariant under faults, and seeded reproducibility.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use cakemock::deliver::{ClientConfig, ErrorKind, HttpClient};
+use cakemock::deliver::{ClientConfig, HttpClient};
 use cakemock::drive::{self, DriveConfig, Job, Target};
 use cakemock::events::Flavor;
 use cakemock::fault::FaultPlan;
 use cakemock::receiver::{Received, ReceiverConfig};
-use cakemock::record::{Record, Recorder, TerminalState};
+use cakemock::record::{Recorder, TerminalState};
 use cakemock::scenario::parse_fault;
 use cakemock::sign::{Scheme, Secret, Signer};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::deliver::{Run, receiver};
-use crate::trigger::{Output, run};
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-fn body(seq: u64) -> Bytes {
+pub fn body(seq: u64) -> Bytes {
     Bytes::from(format!(
         r#"{{"event":"email.opened","timestamp":"2024-03-15T10:30:00Z","data":{{"contact_id":{seq},"email":"zoë/{seq}@example.com"}}}}"#
     ))
 }
 
-struct Setup {
-    faults: &'static [&'static str],
-    scheme: Scheme,
-    retry: &'static str,
-    concurrency: usize,
-    seed: u64,
-    speed: cakemock::clock::Speed,
+pub struct Setup {
+    pub faults: &'static [&'static str],
+    pub scheme: Scheme,
+    pub retry: &'static str,
+    pub concurrency: usize,
+    pub seed: u64,
+    pub speed: cakemock::clock::Speed,
 }
 
 impl Default for Setup {
@@ -54,7 +50,7 @@ impl Default for Setup {
 }
 
 /// Delivers `n` `email.opened` events to `url` through the real loop under `--fault` rules.
-async fn drive_faults(url: &str, n: u64, setup: Setup) -> Run {
+pub async fn drive_faults(url: &str, n: u64, setup: Setup) -> Run {
     let recorder = Arc::new(Recorder::new(None).unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
@@ -129,7 +125,7 @@ async fn one_under(
     (got.into_iter().next().unwrap(), run)
 }
 
-fn named(run: &Run, kind: &str) {
+pub fn named(run: &Run, kind: &str) {
     for a in run.attempts() {
         assert_eq!(a.fault.as_deref(), Some(kind), "attempt log: {a:?}");
     }
@@ -148,7 +144,7 @@ fn json(b: &[u8]) -> Value {
     serde_json::from_slice(b).unwrap()
 }
 
-fn cfg() -> ReceiverConfig {
+pub fn cfg() -> ReceiverConfig {
     ReceiverConfig::new(Secret::new(SECRET))
 }
 
@@ -430,289 +426,4 @@ async fn fault_decisions_are_reproducible_from_the_seed() {
     );
     assert_ne!(seen[0], seen[2], "another seed, other faults");
     assert!(seen[0].iter().any(|(_, f)| f.is_some()) && seen[0].iter().any(|(_, f)| f.is_none()));
-}
-
-/// What a raw HTTP/1.1 server saw of one request.
-#[derive(Debug)]
-struct Seen {
-    declared: usize,
-    body: Vec<u8>,
-    /// Separate reads the body arrived in.
-    reads: usize,
-    /// How the request ended: `complete`, `eof` or `reset`.
-    end: &'static str,
-}
-
-/// A server that reads requests byte-honestly and answers 200 to complete ones.
-async fn raw_server() -> (String, mpsc::UnboundedReceiver<Seen>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!(
-        "http://{}/webhooks/cakemail",
-        listener.local_addr().unwrap()
-    );
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        loop {
-            let (mut s, _) = listener.accept().await.unwrap();
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 65536];
-                let head_end = loop {
-                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        break i + 4;
-                    }
-                    match s.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                };
-                let head = String::from_utf8_lossy(&buf[..head_end]).to_lowercase();
-                let declared: usize = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .map(|v| v.trim().parse().unwrap())
-                    .unwrap_or(0);
-                let mut body = buf[head_end..].to_vec();
-                let mut reads = usize::from(!body.is_empty());
-                let end = loop {
-                    if body.len() >= declared {
-                        break "complete";
-                    }
-                    match s.read(&mut chunk).await {
-                        Ok(0) => break "eof",
-                        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break "reset",
-                        Err(_) => break "error",
-                        Ok(n) => {
-                            reads += 1;
-                            body.extend_from_slice(&chunk[..n]);
-                        }
-                    }
-                };
-                if end == "complete" {
-                    let _ = s
-                        .write_all(
-                            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nOK",
-                        )
-                        .await;
-                }
-                let _ = tx.send(Seen {
-                    declared,
-                    body,
-                    reads,
-                    end,
-                });
-            });
-        }
-    });
-    (url, rx)
-}
-
-#[tokio::test]
-async fn slow_body_drips_the_whole_body() {
-    let (url, mut seen) = raw_server().await;
-    let run = drive_faults(
-        &url,
-        1,
-        Setup {
-            faults: &["slow_body:rate=200B/s"],
-            ..Setup::default()
-        },
-    )
-    .await;
-    run.assert_accounted();
-    let s = seen.recv().await.unwrap();
-    assert_eq!((s.end, s.body.as_slice()), ("complete", &body(1)[..]));
-    assert!(
-        s.reads >= 4,
-        "{} bytes arrived in {} reads",
-        s.body.len(),
-        s.reads
-    );
-    assert_eq!(run.attempts()[0].status, Some(200));
-    named(&run, "slow_body");
-}
-
-#[tokio::test]
-async fn abort_mid_body_closes_after_half_the_body() {
-    let (url, mut seen) = raw_server().await;
-    let run = drive_faults(
-        &url,
-        1,
-        Setup {
-            faults: &["abort_mid_body"],
-            ..Setup::default()
-        },
-    )
-    .await;
-    run.assert_accounted();
-    let s = seen.recv().await.unwrap();
-    assert_eq!(s.declared, body(1).len());
-    assert_eq!(s.body.as_slice(), &body(1)[..body(1).len() / 2]);
-    assert_ne!(s.end, "complete", "{s:?}");
-    let a = &run.attempts()[0];
-    assert_eq!(a.error, Some(ErrorKind::Transport), "{a:?}");
-    named(&run, "abort_mid_body");
-}
-
-#[tokio::test]
-async fn reset_sends_a_tcp_reset_and_the_retry_goes_clean() {
-    let (url, mut seen) = raw_server().await;
-    let run = drive_faults(
-        &url,
-        1,
-        Setup {
-            faults: &["reset"],
-            retry: "0s",
-            ..Setup::default()
-        },
-    )
-    .await;
-    run.assert_accounted();
-    let s = seen.recv().await.unwrap();
-    assert_eq!(s.end, "reset", "{s:?}");
-    assert_eq!(s.body.as_slice(), &body(1)[..body(1).len() / 2]);
-    let retry = seen.recv().await.unwrap();
-    assert_eq!(
-        (retry.end, retry.body.as_slice()),
-        ("complete", &body(1)[..])
-    );
-    let a = run.attempts();
-    assert_eq!(a[0].error, Some(ErrorKind::Transport));
-    assert!(
-        a[0].message.as_deref().unwrap().contains("fault reset"),
-        "{a:?}"
-    );
-    assert_eq!(a[1].status, Some(200));
-    assert_eq!(run.terminals()[0].state, TerminalState::Delivered);
-    named(&run, "reset");
-}
-
-/// `cakemock run FILE --speed max` against an in-process receiver, with a log.
-async fn run_file(file: &str, config: ReceiverConfig, extra: &[&str]) -> (Output, Vec<Record>) {
-    let rx = receiver(config).await;
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("log.jsonl");
-    let (url, log_s) = (rx.url().to_string(), log.to_str().unwrap().to_string());
-    let mut args: Vec<String> = [
-        "run", file, "--speed", "max", "--target", &url, "--secret", SECRET, "--log", &log_s,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let o = tokio::task::spawn_blocking(move || {
-        run(&args.iter().map(String::as_str).collect::<Vec<_>>())
-    })
-    .await
-    .unwrap();
-    let records = cakemock::record::read_log(&log).unwrap_or_default();
-    (o, records)
-}
-
-fn contract(dir: &tempfile::TempDir) -> String {
-    let p = dir.path().join("contract.yaml");
-    std::fs::write(
-        &p,
-        "version: 1\nfaults:\n  - { kind: bad_signature, every: 2 }\nsteps:\n  - repeat:\n      times: 4\n      steps:\n        - event: email.opened\nexpect:\n  faults:\n    bad_signature: 401\n",
-    )
-    .unwrap();
-    p.to_str().unwrap().to_string()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_receiver_accepting_bad_signatures_fails_expect_faults() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = contract(&dir);
-    let (o, _) = run_file(&file, cfg(), &[]).await;
-    assert_eq!(
-        o.code, 0,
-        "a correct receiver passes:\n{}\n{}",
-        o.stdout, o.stderr
-    );
-    assert!(
-        o.stdout.contains("✓ faults.bad_signature: 401"),
-        "{}",
-        o.stdout
-    );
-
-    let mut lax = cfg();
-    lax.accept_invalid = true; // answers 200 whatever the signature
-    let (o, records) = run_file(&file, lax, &[]).await;
-    assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
-    assert!(
-        o.stdout.contains("✗ faults.bad_signature: 401"),
-        "{}",
-        o.stdout
-    );
-    assert!(o.stdout.contains("0 of 2 answers"), "{}", o.stdout);
-    assert!(
-        o.stdout.contains("answered 200, expected 401"),
-        "{}",
-        o.stdout
-    );
-    assert!(
-        o.stdout.contains("faults     bad_signature ×2"),
-        "{}",
-        o.stdout
-    );
-    let faulted = records
-        .iter()
-        .filter(|r| matches!(r, Record::Attempt(a) if a.fault.as_deref() == Some("bad_signature")))
-        .count();
-    assert_eq!(faulted, 2);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn command_line_faults_apply_to_a_scenario() {
-    let (o, records) = run_file(
-        "scenarios/quickstart.yaml",
-        cfg(),
-        &["--fault", "missing_signature:first=1", "--seed", "3"],
-    )
-    .await;
-    assert_eq!(
-        o.code, 1,
-        "the implicit delivered: 100% fails:\n{}",
-        o.stdout
-    );
-    let first = records.iter().find_map(|r| match r {
-        Record::Attempt(a) if a.seq == 1 => Some(a.clone()),
-        _ => None,
-    });
-    assert_eq!(first.unwrap().fault.as_deref(), Some("missing_signature"));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn shipped_fault_scenarios_run_and_name_every_fault() {
-    let (o, _) = run_file("scenarios/ci-contract.yaml", cfg(), &[]).await;
-    assert_eq!(
-        o.code, 0,
-        "a correct receiver meets the contract:\n{}\n{}",
-        o.stdout, o.stderr
-    );
-
-    let (o, records) = run_file("scenarios/chaos.yaml", cfg(), &["--timeout", "10s"]).await;
-    assert!(o.code == 0 || o.code == 1, "{}\n{}", o.stdout, o.stderr);
-    let mut by_kind: HashMap<String, usize> = HashMap::new();
-    let mut ended = 0;
-    for r in &records {
-        if let Record::Terminal(t) = r {
-            ended += 1;
-            for k in t.fault.iter().flat_map(|f| f.split(',')) {
-                *by_kind.entry(k.to_string()).or_default() += 1;
-            }
-        }
-    }
-    for (_, kind) in cakemock::scenario::FaultKind::ALL {
-        assert!(
-            by_kind.contains_key(kind),
-            "chaos.yaml never applied {kind}: {by_kind:?}"
-        );
-    }
-    let line = o.stdout.lines().find(|l| l.starts_with("events")).unwrap();
-    assert!(
-        line.starts_with(&format!("events     {ended} generated = {ended} ended")),
-        "{line}"
-    );
 }
