@@ -159,6 +159,22 @@ impl HttpClient {
 
     /// Sends one POST and reads the answer, all within the attempt timeout.
     pub async fn send(&self, url: &Uri, headers: HeaderMap, body: Body) -> (Outcome, Duration) {
+        self.send_within(url, headers, body, self.timeout).await
+    }
+
+    /// The attempt timeout (`--timeout`).
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// [`HttpClient::send`] with another timeout (a `slow_body` fault adds its drip time).
+    pub async fn send_within(
+        &self,
+        url: &Uri,
+        headers: HeaderMap,
+        body: Body,
+        timeout: Duration,
+    ) -> (Outcome, Duration) {
         let started = Instant::now();
         let mut req = Request::post(url.clone());
         if let Some(h) = req.headers_mut() {
@@ -174,13 +190,13 @@ impl HttpClient {
                 return (outcome, started.elapsed());
             }
         };
-        let outcome = match tokio::time::timeout(self.timeout, self.exchange(req)).await {
+        let outcome = match tokio::time::timeout(timeout, self.exchange(req)).await {
             Ok(outcome) => outcome,
             Err(_) => Outcome::Failed {
                 kind: ErrorKind::Timeout,
                 message: format!(
                     "no complete answer within {}",
-                    crate::clock::format_duration(self.timeout)
+                    crate::clock::format_duration(timeout)
                 ),
             },
         };

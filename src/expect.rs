@@ -1,7 +1,8 @@
 //! Expectations, judged from the attempt records: the run-wide `expect:` block
 //! (delivered share, latency percentiles, max attempts) and each step's
-//! `expect: {status, within}`. Every judgement carries its evidence, so a failed CI
-//! run says which deliveries broke which rule.
+//! `expect: {status, within}`, and `expect.faults` (the answer each injected fault
+//! kind must get). Every judgement carries its evidence, so a failed CI run says which
+//! deliveries broke which rule.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -10,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use crate::clock::format_duration;
 use crate::record::{Record, TerminalState};
-use crate::scenario::{Expect, StatusSpec, StepExpect};
+use crate::scenario::{Expect, FaultKind, StatusSpec, StepExpect};
 use crate::summary::Summary;
 
 /// How many offending deliveries a judgement quotes.
@@ -136,16 +137,7 @@ impl StepJudge {
                     Some(t) => {
                         let mut detail =
                             format!("{} of {} events met it", t.events - t.broken, t.events);
-                        for e in &t.examples {
-                            let _ = write!(detail, "\n  {e}");
-                        }
-                        if t.broken > t.examples.len() as u64 {
-                            let _ = write!(
-                                detail,
-                                "\n  ... and {} more",
-                                t.broken - t.examples.len() as u64
-                            );
-                        }
+                        push_examples(&mut detail, t);
                         Judgement {
                             name,
                             passed: t.broken == 0,
@@ -158,12 +150,123 @@ impl StepJudge {
     }
 }
 
+/// Judges `expect.faults` as records stream by. For each kind, every final answer to
+/// a delivery carrying it must match: the answer after which no retry follows (the
+/// event's last attempt, and each `duplicate` copy); an event that ended with no
+/// attempt at all (`drop`) counts as no answer.
+#[derive(Debug, Default)]
+pub struct FaultJudge {
+    expects: Vec<(FaultKind, StatusSpec)>,
+    tallies: Vec<Tally>,
+}
+
+impl FaultJudge {
+    pub fn new(expects: &[(FaultKind, StatusSpec)]) -> Self {
+        FaultJudge {
+            expects: expects.to_vec(),
+            tallies: expects.iter().map(|_| Tally::default()).collect(),
+        }
+    }
+
+    pub fn add(&mut self, record: &Record) {
+        let (fault, seq, event, delivery, answer) = match record {
+            Record::Attempt(a) if a.next_retry_ms.is_none() => {
+                let answer = match (a.status, a.error) {
+                    (Some(s), _) => Ok(s),
+                    (None, e) => Err(format!(
+                        "no answer ({}{})",
+                        e.map_or("none", |e| e.as_str()),
+                        a.message
+                            .as_deref()
+                            .map(|m| format!(": {m}"))
+                            .unwrap_or_default()
+                    )),
+                };
+                (&a.fault, a.seq, &a.event, &a.delivery_id, answer)
+            }
+            Record::Terminal(t) if t.attempts == 0 => (
+                &t.fault,
+                t.seq,
+                &t.event,
+                &t.delivery_id,
+                Err(format!("no answer ({})", t.state.as_str())),
+            ),
+            _ => return,
+        };
+        let Some(fault) = fault else { return };
+        for ((kind, spec), tally) in self.expects.iter().zip(self.tallies.iter_mut()) {
+            if !fault.split(',').any(|f| f == kind.as_str()) {
+                continue;
+            }
+            tally.events += 1;
+            let why = match &answer {
+                Ok(s) if spec.matches(*s) => continue,
+                Ok(s) => format!("answered {s}"),
+                Err(e) => e.clone(),
+            };
+            tally.broken += 1;
+            if tally.examples.len() < EVIDENCE {
+                tally.examples.push(format!(
+                    "event {seq} ({event}, delivery {delivery}): {why}, expected {}",
+                    show_status(spec)
+                ));
+            }
+        }
+    }
+
+    /// One judgement per kind in `expect.faults`.
+    pub fn judgements(&self) -> Vec<Judgement> {
+        self.expects
+            .iter()
+            .zip(&self.tallies)
+            .map(|((kind, spec), t)| {
+                let name = format!("faults.{kind}: {}", show_status(spec));
+                if t.events == 0 {
+                    return Judgement {
+                        name,
+                        passed: false,
+                        detail: format!(
+                            "no delivery carried {kind}, so the receiver was not tested against it"
+                        ),
+                    };
+                }
+                let mut detail = format!(
+                    "{} of {} answers to {kind} deliveries met it",
+                    t.events - t.broken,
+                    t.events
+                );
+                push_examples(&mut detail, t);
+                Judgement {
+                    name,
+                    passed: t.broken == 0,
+                    detail,
+                }
+            })
+            .collect()
+    }
+}
+
+fn push_examples(detail: &mut String, t: &Tally) {
+    for e in &t.examples {
+        let _ = write!(detail, "\n  {e}");
+    }
+    if t.broken > t.examples.len() as u64 {
+        let _ = write!(
+            detail,
+            "\n  ... and {} more",
+            t.broken - t.examples.len() as u64
+        );
+    }
+}
+
 /// The run-wide `expect:` block against the summary. With no block at all, the run
 /// is held to `delivered: 100%` (a receiver that fails every event must not pass CI).
 pub fn run_wide(expect: &Expect, summary: &Summary) -> Vec<Judgement> {
     let mut out = Vec::new();
-    let implicit =
-        expect.delivered.is_none() && expect.latency.is_empty() && expect.max_attempts.is_none();
+    let implicit = expect.delivered.is_none()
+        && expect.latency.is_empty()
+        && expect.max_attempts.is_none()
+        && expect.faults.is_empty();
     if let Some(share) = expect.delivered.or(implicit.then_some(1.0)) {
         let delivered = summary.count(TerminalState::Delivered);
         let total = summary.generated;

@@ -18,6 +18,7 @@
 //! - [`expect`]: run-wide and per-step expectations, judged from the records.
 //! - [`session`]: client, recorder, Ctrl-C and job channel around the loop.
 //! - [`deliver`]: the HTTP client that makes one attempt and classifies its outcome.
+//! - [`fault`]: failure injection: which events get which faults, and what each does.
 //! - [`drive`]: the one delivery loop: jobs in, attempts and terminal states out.
 //! - [`record`]: the attempt log (JSON Lines), the seam between running and reporting.
 //! - [`summary`]: the accumulator that turns records into the end-of-run summary.
@@ -30,6 +31,7 @@
 //! YAML -> [`scenario::Scenario`] (loaded and fully validated: nothing can fail for
 //! configuration reasons after this) -> [`play`] walks its steps in scenario time ->
 //! `EventKind` + seed -> [`payload::Generator`] -> body bytes -> [`drive::Job`] ->
+//! [`fault::Chooser`] (each event's faults, from the seed) ->
 //! [`sign::Signer`] (per attempt, so Standard Webhooks timestamps are fresh) ->
 //! [`deliver::HttpClient`] -> [`deliver::Outcome`] -> [`record::Record`]s -> attempt
 //! log + [`summary::Summary`] -> printed summary and exit code.
@@ -42,6 +44,7 @@ pub mod drive;
 pub mod error;
 pub mod events;
 pub mod expect;
+pub mod fault;
 pub mod funnel;
 pub mod pace;
 pub mod payload;

@@ -27,6 +27,8 @@ pub struct RunOptions {
     pub retry: Option<crate::retry::RetryPolicy>,
     /// [default: the scenario's `concurrency:`, else 8].
     pub concurrency: Option<usize>,
+    /// Run-wide fault rules added to the scenario's (`--fault`).
+    pub faults: Vec<crate::scenario::FaultRule>,
 }
 
 impl Default for RunOptions {
@@ -38,6 +40,7 @@ impl Default for RunOptions {
             client: crate::deliver::ClientConfig::default(),
             retry: None,
             concurrency: None,
+            faults: Vec::new(),
         }
     }
 }
@@ -107,6 +110,7 @@ pub fn drive_config(
             }),
         speed: options.speed,
         seed,
+        faults: crate::fault::FaultPlan::for_scenario(scenario, &options.faults),
         ..crate::drive::DriveConfig::default()
     }
 }
@@ -124,10 +128,17 @@ pub async fn run_session(
     let mut judge = crate::expect::StepJudge::default();
     register_expectations(&scenario.steps, &mut judge);
     let judge = Arc::new(std::sync::Mutex::new(judge));
-    let observer = judge.clone();
-    session
-        .recorder
-        .observe(move |rec, _| observer.lock().unwrap_or_else(|p| p.into_inner()).add(rec));
+    let faults = Arc::new(std::sync::Mutex::new(crate::expect::FaultJudge::new(
+        &scenario.expect.faults,
+    )));
+    let (observer, fault_observer) = (judge.clone(), faults.clone());
+    session.recorder.observe(move |rec, _| {
+        observer.lock().unwrap_or_else(|p| p.into_inner()).add(rec);
+        fault_observer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .add(rec);
+    });
     let seed = drive.seed;
     let config = PlayConfig {
         seed,
@@ -141,6 +152,12 @@ pub async fn run_session(
         move |tx: mpsc::Sender<Job>, cancel: CancellationToken| play(scenario, config, tx, cancel);
     let ended = session.run(drive, source).await?;
     let mut judgements = crate::expect::run_wide(&expect, &ended.summary);
+    judgements.extend(
+        faults
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .judgements(),
+    );
     judgements.extend(judge.lock().unwrap_or_else(|p| p.into_inner()).judgements());
     Ok(RunReport {
         summary: ended.summary,

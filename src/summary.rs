@@ -1,6 +1,7 @@
 //! The end-of-run summary: an accumulator fed attempt-log records. It counts
 //! generated events against terminal states, attempts and retries, keeps latency in
-//! an HDR histogram and a status histogram, and renders the text summary.
+//! an HDR histogram, a status histogram and events by injected fault, and renders the
+//! text summary.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -26,6 +27,8 @@ pub struct Summary {
     latency: Histogram<u64>,
     /// Answers by status code, or by error kind (`connect`, `timeout`, ...).
     statuses: BTreeMap<String, u64>,
+    /// Events by injected fault kind (an event with two faults counts under both).
+    faults: BTreeMap<String, u64>,
 }
 
 impl Default for Summary {
@@ -41,6 +44,7 @@ impl Default for Summary {
             latency: Histogram::new_with_bounds(1, 3_600_000_000, 3)
                 .expect("constant histogram bounds are valid"),
             statuses: BTreeMap::new(),
+            faults: BTreeMap::new(),
         }
     }
 }
@@ -65,6 +69,9 @@ impl Summary {
             Record::Terminal(t) => {
                 *self.terminal.entry(t.state).or_default() += 1;
                 self.max_attempts = self.max_attempts.max(t.attempts);
+                for kind in t.fault.iter().flat_map(|f| f.split(',')) {
+                    *self.faults.entry(kind.to_string()).or_default() += 1;
+                }
             }
         }
     }
@@ -82,6 +89,11 @@ impl Summary {
     /// Answers by status code or error kind.
     pub fn statuses(&self) -> &BTreeMap<String, u64> {
         &self.statuses
+    }
+
+    /// Events by injected fault kind.
+    pub fn faults(&self) -> &BTreeMap<String, u64> {
+        &self.faults
     }
 
     /// The latency at quantile `q` (0.0-1.0), if any attempt was made.
@@ -136,6 +148,14 @@ impl Summary {
                 .map(|(k, v)| format!("{k} ×{v}"))
                 .collect();
             let _ = writeln!(s, "answers    {}", answers.join(", "));
+        }
+        if !self.faults.is_empty() {
+            let faults: Vec<String> = self
+                .faults
+                .iter()
+                .map(|(k, v)| format!("{k} ×{v}"))
+                .collect();
+            let _ = writeln!(s, "faults     {}", faults.join(", "));
         }
         if let Some(seed) = self.seed {
             let _ = writeln!(s, "seed       {seed}");

@@ -109,6 +109,10 @@ pub struct DeliveryArgs {
     /// Write every attempt and terminal state as JSON Lines to FILE.
     #[arg(long, value_name = "FILE")]
     pub log: Option<std::path::PathBuf>,
+    /// Inject a fault into the run, e.g. bad_signature:p=5%, duplicate:copies=3,delay=1s,
+    /// drop:events=email.opened|email.clicked (repeatable; kinds and parameters: README "Failure injection").
+    #[arg(long = "fault", value_name = "KIND[:key=value,...]")]
+    pub fault: Vec<String>,
 }
 
 /// What is generated (shared by `trigger` and `run`).
@@ -177,6 +181,14 @@ impl DeliveryArgs {
         let text = self.retry.as_deref().unwrap_or(default);
         text.parse()
             .map_err(|e: InputError| InputError::new(format!("--retry: {e}")))
+    }
+
+    /// The `--fault` rules, event names checked against `flavor`.
+    pub fn faults(&self, flavor: Flavor) -> Result<Vec<crate::scenario::FaultRule>, InputError> {
+        self.fault
+            .iter()
+            .map(|f| crate::scenario::parse_fault(f, flavor))
+            .collect()
     }
 
     /// `--concurrency`, else `default`; 0 is refused.

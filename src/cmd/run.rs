@@ -23,7 +23,7 @@ use crate::pace::Pacer;
 use crate::play::{self, PlayConfig};
 use crate::record::{AttemptRecord, Record, TerminalState};
 use crate::runner::{self, RunOptions};
-use crate::scenario::{self, LoadOptions, Scenario, SecretSource, Step, StepKind};
+use crate::scenario::{self, LoadOptions, Scenario, SecretSource};
 use crate::session::Session;
 use crate::sign::Secret;
 use crate::{Exit, InputError};
@@ -33,6 +33,8 @@ Examples:
   cakemock run scenarios/quickstart.yaml
   cakemock run scenarios/campaign-lifecycle.yaml --target http://localhost:3000/webhooks/cakemail --speed 60
   cakemock run scenarios/bounce-storm.yaml --speed max --seed 42 --set vars.campaign_id=791
+  cakemock run scenarios/quickstart.yaml --fault bad_signature:p=5% --fault duplicate:copies=3
+  cakemock run scenarios/ci-contract.yaml --target http://localhost:3000/webhooks/cakemail --speed max
   cakemock run scenarios/quickstart.yaml --dry-run";
 
 /// How many delivered events are printed one per line before only failures are.
@@ -80,7 +82,6 @@ pub async fn exec(args: Args) -> Result<Exit> {
         max_events: args.max_events,
     };
     let scenario = Arc::new(scenario::load_file_with(&args.scenario, &options)?);
-    refuse_faults(&scenario)?;
     let generation = common::GenerationArgs {
         flavor: Some(scenario.flavor),
         seed: args.seed.or(scenario.seed),
@@ -105,6 +106,7 @@ pub async fn exec(args: Args) -> Result<Exit> {
                 .concurrency(scenario.delivery.concurrency.unwrap_or(8))?,
         ),
         speed: args.speed,
+        faults: args.delivery.faults(scenario.flavor)?,
         ..RunOptions::default()
     };
     let drive = runner::drive_config(&scenario, &options, seed);
@@ -217,31 +219,6 @@ pub async fn exec(args: Args) -> Result<Exit> {
     } else {
         Exit::ExpectationFailed
     })
-}
-
-/// Fault injection arrives with its own engine; until then a scenario asking for faults
-/// is refused rather than run without them.
-fn refuse_faults(scenario: &Scenario) -> Result<(), InputError> {
-    fn any_step(steps: &[Step]) -> bool {
-        steps.iter().any(|s| {
-            !s.faults.is_empty()
-                || match &s.kind {
-                    StepKind::Repeat { steps, .. } | StepKind::Parallel(steps) => any_step(steps),
-                    _ => false,
-                }
-        })
-    }
-    if !scenario.faults.is_empty()
-        || !scenario.expect.faults.is_empty()
-        || any_step(&scenario.steps)
-    {
-        return Err(InputError::new(format!(
-            "{}: `faults:` rules are parsed and validated, but this version of cakemock cannot inject them \
-             yet; remove them (and expect.faults) to run the scenario",
-            scenario.origin
-        )));
-    }
-    Ok(())
 }
 
 /// The secret: `--secret`, else the file's `secret:` / `secret_env:`, else

@@ -57,6 +57,7 @@ pub async fn exec(args: Args) -> Result<Exit> {
     let client_config = args.delivery.client_config(Duration::from_secs(5))?;
     let retry = args.delivery.retry("none")?;
     let concurrency = args.delivery.concurrency(8)?;
+    let faults = crate::fault::FaultPlan::new(args.delivery.faults(flavor)?);
     let scheme = args.delivery.signing.scheme(flavor);
     let target_url = args
         .delivery
@@ -194,6 +195,7 @@ pub async fn exec(args: Args) -> Result<Exit> {
         concurrency,
         retry,
         seed,
+        faults,
         ..DriveConfig::default()
     };
     let ended = session.run(config, source).await;

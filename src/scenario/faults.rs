@@ -302,6 +302,80 @@ pub(crate) fn check(raw: At<RawFault>, flavor: Flavor) -> Result<FaultRule, Prob
     })
 }
 
+/// Parses a command-line rule, `KIND[:key=value,...]` (e.g. `bad_signature:p=5%`,
+/// `duplicate:copies=3,delay=1s`, `drop:events=email.opened|email.clicked`), by the
+/// same rules and messages as a YAML rule; event names are checked against `flavor`.
+pub fn parse_cli(spec: &str, flavor: Flavor) -> Result<FaultRule, crate::InputError> {
+    let bad = |why: String| {
+        crate::InputError::new(format!(
+            "--fault {spec:?}: {why}; expected KIND[:key=value,...], e.g. bad_signature:p=5% or duplicate:copies=3,delay=1s"
+        ))
+    };
+    let (kind, rest) = spec.trim().split_once(':').unwrap_or((spec.trim(), ""));
+    let known = FaultKind::ALL.iter().map(|(_, n)| *n);
+    if !FaultKind::ALL.iter().any(|(_, n)| *n == kind) {
+        let hint = crate::error::did_you_mean(kind, known.clone())
+            .map(|m| format!(" (did you mean {m}?)"))
+            .unwrap_or_default();
+        let all: Vec<&str> = known.collect();
+        return Err(bad(format!(
+            "unknown fault kind {kind:?}{hint}; kinds: {}",
+            all.join(", ")
+        )));
+    }
+    let mut yaml = format!("{{kind: {kind}");
+    for pair in rest.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((key, value)) = pair.split_once('=') else {
+            return Err(bad(format!("{pair:?} is not key=value")));
+        };
+        let (key, value) = (key.trim(), value.trim());
+        if !key.chars().all(|c| c.is_ascii_lowercase() || c == '_') || key.is_empty() {
+            return Err(bad(format!("{key:?} is not a parameter name")));
+        }
+        // Strings are quoted (JSON strings are YAML); other values keep their YAML type.
+        let value = match key {
+            "events" => format!(
+                "[{}]",
+                value
+                    .split('|')
+                    .map(|e| serde_json::Value::from(e.trim()).to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            "event" | "content_type" => serde_json::Value::from(value).to_string(),
+            _ if value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".%/_-".contains(c))
+                && !value.is_empty() =>
+            {
+                value.to_string()
+            }
+            _ => return Err(bad(format!("{value:?} is not a valid value for {key}"))),
+        };
+        yaml.push_str(&format!(", {key}: {value}"));
+    }
+    yaml.push('}');
+    let text = format!("version: 1\nfaults:\n  - {yaml}\nsteps:\n  - wait: 1s\n");
+    let options = super::LoadOptions {
+        flavor: Some(flavor),
+        ..super::LoadOptions::default()
+    };
+    match super::load_str_with(&text, "--fault", &options) {
+        Ok(mut s) if !s.faults.is_empty() => Ok(s.faults.remove(0)),
+        Ok(_) => Err(bad("no rule".into())),
+        Err(e) => {
+            // Keep the message, not the synthetic file's place and excerpt.
+            let first = e.0.lines().next().unwrap_or_default();
+            let msg = first
+                .strip_prefix("--fault:")
+                .map(|r| r.splitn(3, ':').nth(2).unwrap_or(r))
+                .unwrap_or(first)
+                .trim();
+            Err(bad(msg.to_string()))
+        }
+    }
+}
+
 /// An event name of `flavor`, or a message naming the closest and the valid ones.
 pub(crate) fn check_event(name: &str, flavor: Flavor) -> Result<(), String> {
     super::steps::find_event(name, flavor).map(|_| ())
@@ -337,6 +411,43 @@ mod tests {
         assert!(e.contains("did you mean `jitter`"), "{e}");
         let e = rule("{ kind: drop, every: 0 }").unwrap_err();
         assert!(e.contains("every: 0"), "{e}");
+    }
+
+    #[test]
+    fn command_line_rules_parse_like_yaml_ones() {
+        let r = parse_cli("duplicate:copies=3,delay=1s,first=2", Flavor::Docs).unwrap();
+        assert_eq!(r.params.copies, Some(3));
+        assert_eq!(r.selector.pick, Pick::First(2));
+        let r = parse_cli("bad_signature:p=5%", Flavor::Docs).unwrap();
+        assert_eq!(r.selector.pick, Pick::Probability(0.05));
+        let r = parse_cli("drop:events=email.opened|email.clicked", Flavor::Docs).unwrap();
+        assert_eq!(r.selector.events.unwrap().len(), 2);
+        let r = parse_cli(
+            "wrong_content_type:content_type=text/xml; charset=x",
+            Flavor::Docs,
+        )
+        .unwrap();
+        assert_eq!(
+            r.params.content_type.as_deref(),
+            Some("text/xml; charset=x")
+        );
+        assert_eq!(
+            parse_cli("reset", Flavor::Docs).unwrap().kind,
+            FaultKind::Reset
+        );
+        let e = parse_cli("bad_signatur", Flavor::Docs).unwrap_err().0;
+        assert!(e.contains("did you mean bad_signature"), "{e}");
+        let e = parse_cli("reset:by=1s", Flavor::Docs).unwrap_err().0;
+        assert!(
+            e.contains("reset takes no parameters") && !e.contains("line"),
+            "{e}"
+        );
+        let e = parse_cli("drop:events=email.opend", Flavor::Docs)
+            .unwrap_err()
+            .0;
+        assert!(e.contains("email.opened"), "{e}");
+        let e = parse_cli("drop:every", Flavor::Docs).unwrap_err().0;
+        assert!(e.contains("not key=value"), "{e}");
     }
 
     #[test]

@@ -24,7 +24,7 @@ mod units;
 mod value;
 mod vars;
 
-pub use faults::{FaultKind, FaultParams, FaultRule, Pick, Selector};
+pub use faults::{FaultKind, FaultParams, FaultRule, Pick, Selector, parse_cli as parse_fault};
 pub use load::{LoadOptions, MAX_DEPTH, MAX_EVENTS, MAX_FILE_BYTES};
 pub use model::{
     Campaign, Delivery, EventStep, Expect, Funnel, LatencyExpect, Pos, RawStep, Scenario,

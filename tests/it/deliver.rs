@@ -111,7 +111,7 @@ pub async fn deliver(url: &str, signer: Signer, bodies: Vec<(String, Bytes)>, se
         speed: setup.speed,
         seed: 1,
         grace: Duration::from_millis(200),
-        gate: None,
+        ..DriveConfig::default()
     };
     drive::drive(
         rx,

@@ -1,6 +1,9 @@
 //! cakemock's integration tests: one binary, one module per area.
 
 mod deliver; // the delivery loop against the in-process receiver
+mod fault_runs; // fault runs from the CLI: expect.faults, --fault, chaos and ci-contract scenarios
+mod fault_transport; // transport faults on the wire: dripped, aborted and reset connections
+mod faults; // content and delivery faults as the receiver saw them, seeded decisions
 mod funnel; // the campaign timeline: funnel shares, causality, order, determinism
 mod payload; // canonical fixtures, the Node JSON round trip, determinism, --set
 mod receiver; // the embedded receiver: verification, response scripts, TLS, h2c, listen
