@@ -109,7 +109,7 @@ impl StepJudge {
                     }
                 }
             }
-            Record::Run(_) => {}
+            Record::Run(_) | Record::Judgement(_) | Record::End(_) => {}
         }
     }
 

@@ -16,6 +16,7 @@
 //! - [`drive`]: the one delivery loop: jobs in, attempts and terminal states out.
 //! - [`record`]: the attempt log (JSON Lines), the seam between running and reporting.
 //! - [`summary`]: the accumulator that turns records into the end-of-run summary.
+//! - [`report`]: the report accumulator and its formats (`--report`, `cakemock report`).
 //! - [`receiver`]: the embedded receiver (`cakemock listen`, the default target).
 //! - [`cmd`]: one module per subcommand, each an `Args` and an `exec`.
 //!
@@ -23,7 +24,7 @@
 //! `EventKind` + seed -> [`payload::Generator`] -> body bytes -> [`drive::Job`] ->
 //! [`sign::Signer`] (per attempt, so Standard Webhooks timestamps are fresh) ->
 //! [`deliver::HttpClient`] -> [`deliver::Outcome`] -> [`record::Record`]s -> attempt
-//! log + [`summary::Summary`] -> printed summary and exit code.
+//! log + [`summary::Summary`] + [`report::Report`] -> printed summary, reports and exit code.
 
 pub mod clock;
 pub mod cmd;
@@ -38,6 +39,7 @@ pub mod payload;
 pub mod play;
 pub mod receiver;
 pub mod record;
+pub mod report;
 pub mod retry;
 pub mod scenario;
 pub mod session;

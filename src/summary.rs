@@ -26,6 +26,9 @@ pub struct Summary {
     latency: Histogram<u64>,
     /// Answers by status code, or by error kind (`connect`, `timeout`, ...).
     statuses: BTreeMap<String, u64>,
+    /// Rebuilt from logs, where nothing counts generation live: each terminal line is
+    /// one generated event (every event has exactly one).
+    generated_from_terminals: bool,
 }
 
 impl Default for Summary {
@@ -41,11 +44,20 @@ impl Default for Summary {
             latency: Histogram::new_with_bounds(1, 3_600_000_000, 3)
                 .expect("constant histogram bounds are valid"),
             statuses: BTreeMap::new(),
+            generated_from_terminals: false,
         }
     }
 }
 
 impl Summary {
+    /// A summary for records read back from logs: `generated` counts terminal lines.
+    pub fn from_records() -> Self {
+        Summary {
+            generated_from_terminals: true,
+            ..Summary::default()
+        }
+    }
+
     pub fn add(&mut self, record: &Record) {
         match record {
             Record::Run(run) => self.seed = Some(run.seed),
@@ -65,7 +77,11 @@ impl Summary {
             Record::Terminal(t) => {
                 *self.terminal.entry(t.state).or_default() += 1;
                 self.max_attempts = self.max_attempts.max(t.attempts);
+                if self.generated_from_terminals {
+                    self.generated += 1;
+                }
             }
+            Record::Judgement(_) | Record::End(_) => {}
         }
     }
 

@@ -109,6 +109,10 @@ pub struct DeliveryArgs {
     /// Write every attempt and terminal state as JSON Lines to FILE.
     #[arg(long, value_name = "FILE")]
     pub log: Option<std::path::PathBuf>,
+    /// Write a report at the end (also when interrupted): json, junit, markdown or text;
+    /// PATH `-` is stdout, which then carries nothing else (repeatable).
+    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    pub report: Vec<crate::report::ReportSpec>,
 }
 
 /// What is generated (shared by `trigger` and `run`).
