@@ -110,7 +110,7 @@ impl StepJudge {
                     }
                 }
             }
-            Record::Run(_) => {}
+            Record::Run(_) | Record::Judgement(_) | Record::End(_) => {}
         }
     }
 

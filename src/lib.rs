@@ -22,6 +22,7 @@
 //! - [`drive`]: the one delivery loop: jobs in, attempts and terminal states out.
 //! - [`record`]: the attempt log (JSON Lines), the seam between running and reporting.
 //! - [`summary`]: the accumulator that turns records into the end-of-run summary.
+//! - [`report`]: the report accumulator and its formats (`--report`, `cakemock report`).
 //! - [`receiver`]: the embedded receiver (`cakemock listen`, the default target).
 //! - [`store`]: the webhook store (`cakemock webhooks`), fan-out and per-webhook rate limits.
 //! - [`api`]: the mock Cakemail API (`cakemock serve`) and its `/_mock/` control endpoints.
@@ -34,7 +35,7 @@
 //! [`fault::Chooser`] (each event's faults, from the seed) ->
 //! [`sign::Signer`] (per attempt, so Standard Webhooks timestamps are fresh) ->
 //! [`deliver::HttpClient`] -> [`deliver::Outcome`] -> [`record::Record`]s -> attempt
-//! log + [`summary::Summary`] -> printed summary and exit code.
+//! log + [`summary::Summary`] + [`report::Report`] -> printed summary, reports and exit code.
 
 pub mod api;
 pub mod clock;
@@ -51,6 +52,7 @@ pub mod payload;
 pub mod play;
 pub mod receiver;
 pub mod record;
+pub mod report;
 pub mod retry;
 pub mod runner;
 pub mod scenario;

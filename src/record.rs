@@ -115,6 +115,25 @@ pub struct TerminalRecord {
     pub fault: Option<String>,
 }
 
+/// One expectation's verdict, appended when a run ends so reports can be rebuilt
+/// from the log alone (`cakemock report`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JudgementRecord {
+    pub name: String,
+    pub passed: bool,
+    pub detail: String,
+}
+
+/// The last line of a finished run: when it ended and whether Ctrl-C cut it short.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndRecord {
+    pub ended_at: DateTime<Utc>,
+    pub interrupted: bool,
+    /// The scenario's `name:` (for `run`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub name: Option<String>,
+}
+
 /// A line of the attempt log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -122,6 +141,8 @@ pub enum Record {
     Run(RunRecord),
     Attempt(AttemptRecord),
     Terminal(TerminalRecord),
+    Judgement(JudgementRecord),
+    End(EndRecord),
 }
 
 /// Receives every record: writes the log (flushed per line), feeds the summary, and
@@ -213,6 +234,22 @@ impl Recorder {
         }
         Ok(inner.summary)
     }
+}
+
+/// Appends records to a finished log (the run's judgements and its `end` line, which
+/// exist only once the recorder has closed).
+pub fn append_log(path: &Path, records: &[Record]) -> Result<()> {
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .with_context(|| format!("--log {}: cannot append to the file", path.display()))?;
+    let mut w = BufWriter::new(file);
+    for r in records {
+        serde_json::to_writer(&mut w, r)?;
+        w.write_all(b"\n")?;
+    }
+    w.flush()
+        .with_context(|| format!("--log {}: cannot append to the file", path.display()))
 }
 
 /// Reads an attempt log back (for `cakemock report` and tests); names the line of a bad record.

@@ -26,6 +26,8 @@ pub struct Session {
     pub recorder: Arc<Recorder>,
     /// Fired by Ctrl-C; sources should stop generating when it fires.
     pub cancel: CancellationToken,
+    /// The log's first line, for observers added after it was recorded (reports).
+    pub run_record: Record,
     client: Arc<HttpClient>,
 }
 
@@ -45,14 +47,16 @@ impl Session {
     ) -> Result<Session> {
         let client = Arc::new(HttpClient::new(client)?);
         let recorder = Arc::new(Recorder::new(log)?);
-        recorder.record(Record::Run(RunRecord {
+        let run_record = Record::Run(RunRecord {
             tool: drive::USER_AGENT.to_string(),
             command,
             seed,
             started_at: chrono::Utc::now(),
-        }));
+        });
+        recorder.record(run_record.clone());
         Ok(Session {
             recorder,
+            run_record,
             cancel: CancellationToken::new(),
             client,
         })

@@ -29,6 +29,9 @@ pub struct Summary {
     statuses: BTreeMap<String, u64>,
     /// Events by injected fault kind (an event with two faults counts under both).
     faults: BTreeMap<String, u64>,
+    /// Rebuilt from logs, where nothing counts generation live: each terminal line is
+    /// one generated event (every event has exactly one).
+    generated_from_terminals: bool,
 }
 
 impl Default for Summary {
@@ -45,11 +48,20 @@ impl Default for Summary {
                 .expect("constant histogram bounds are valid"),
             statuses: BTreeMap::new(),
             faults: BTreeMap::new(),
+            generated_from_terminals: false,
         }
     }
 }
 
 impl Summary {
+    /// A summary for records read back from logs: `generated` counts terminal lines.
+    pub fn from_records() -> Self {
+        Summary {
+            generated_from_terminals: true,
+            ..Summary::default()
+        }
+    }
+
     pub fn add(&mut self, record: &Record) {
         match record {
             Record::Run(run) => self.seed = Some(run.seed),
@@ -72,7 +84,11 @@ impl Summary {
                 for kind in t.fault.iter().flat_map(|f| f.split(',')) {
                     *self.faults.entry(kind.to_string()).or_default() += 1;
                 }
+                if self.generated_from_terminals {
+                    self.generated += 1;
+                }
             }
+            Record::Judgement(_) | Record::End(_) => {}
         }
     }
 

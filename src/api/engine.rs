@@ -110,7 +110,7 @@ impl Table {
                     .then(|| d.webhook_id.clone())
                     .flatten()
             }
-            Record::Run(_) => None,
+            Record::Run(_) | Record::Judgement(_) | Record::End(_) => None,
         }
     }
 }

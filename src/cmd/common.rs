@@ -113,6 +113,10 @@ pub struct DeliveryArgs {
     /// drop:events=email.opened|email.clicked (repeatable; kinds and parameters: README "Failure injection").
     #[arg(long = "fault", value_name = "KIND[:key=value,...]")]
     pub fault: Vec<String>,
+    /// Write a report at the end (also when interrupted): json, junit, markdown or text;
+    /// PATH `-` is stdout, which then carries nothing else (repeatable).
+    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    pub report: Vec<crate::report::ReportSpec>,
 }
 
 /// What is generated (shared by `trigger` and `run`).

@@ -4,6 +4,7 @@
 pub mod common;
 pub mod events;
 pub mod listen;
+pub mod report;
 pub mod run;
 pub mod schema;
 pub mod serve;
@@ -35,6 +36,9 @@ pub enum Command {
     /// Play a scenario file: realistic event sequences in scenario time, with expectations.
     #[command(after_help = run::EXAMPLES)]
     Run(run::Args),
+    /// Rebuild the summary and reports from attempt logs (--log), merging several.
+    #[command(after_help = report::EXAMPLES)]
+    Report(report::Args),
     /// Run the embedded receiver: verify signatures, print deliveries, answer by script.
     #[command(after_help = listen::EXAMPLES)]
     Listen(listen::Args),
@@ -66,6 +70,7 @@ pub async fn exec(cli: Cli) -> Exit {
     let result = match cli.command {
         Command::Trigger(a) => trigger::exec(a).await,
         Command::Run(a) => run::exec(a).await,
+        Command::Report(a) => report::exec(a).await,
         Command::Listen(a) => listen::exec(a).await,
         Command::Events(a) => events::exec(a).await,
         Command::Sign(a) => sign::exec(a).await,

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::Speed;
 use crate::cmd::common::delivery_line;
-use crate::cmd::common::{self, DeliveryArgs, out};
+use crate::cmd::common::{self, DeliveryArgs};
 use crate::cmd::trigger::print_request;
 use crate::drive::{Job, Target};
 use crate::events::Flavor;
@@ -22,6 +22,7 @@ use crate::expect;
 use crate::pace::Pacer;
 use crate::play::{self, PlayConfig};
 use crate::record::{AttemptRecord, Record, TerminalState};
+use crate::report::{self, Reporting, live::Live};
 use crate::runner::{self, RunOptions};
 use crate::scenario::{self, LoadOptions, Scenario, SecretSource};
 use crate::session::Session;
@@ -76,6 +77,14 @@ pub struct Args {
 }
 
 pub async fn exec(args: Args) -> Result<Exit> {
+    let specs = &args.delivery.report;
+    report::check(specs)?;
+    if args.dry_run && !specs.is_empty() {
+        return Err(InputError::new(
+            "--report with --dry-run: a dry run sends nothing, so there is nothing to report; drop one of them",
+        )
+        .into());
+    }
     let options = LoadOptions {
         sets: args.set.clone(),
         flavor: args.flavor,
@@ -167,6 +176,14 @@ pub async fn exec(args: Args) -> Result<Exit> {
         seed,
     )?;
     session.cancel_on_ctrl_c();
+    let reporting = Reporting::start(specs, args.delivery.log.as_deref(), &session);
+    let live = Live::new(report::stdout_taken(specs));
+    {
+        let live = live.clone();
+        session
+            .recorder
+            .observe(move |rec, summary| live.observe(rec, summary));
+    }
     let (lines_tx, mut lines_rx) = mpsc::unbounded_channel::<String>();
     {
         let verbose = args.verbose;
@@ -190,28 +207,33 @@ pub async fn exec(args: Args) -> Result<Exit> {
                     }
                 }
             }
-            Record::Run(_) => {}
+            _ => {}
         });
     }
-    let printer = tokio::spawn(async move {
-        while let Some(line) = lines_rx.recv().await {
-            out(line)?;
-        }
-        Ok::<(), std::io::Error>(())
-    });
+    let printer = {
+        let live = live.clone();
+        tokio::spawn(async move {
+            while let Some(line) = lines_rx.recv().await {
+                live.line(line)?;
+            }
+            Ok::<(), std::io::Error>(())
+        })
+    };
     eprintln!(
         "running {name}: speed {}, seed {seed}",
         show_speed(args.speed)
     );
 
     let report = runner::run_session(scenario, target, session, drive, start, route).await;
+    live.finish();
     printer.await??;
     if let Some(r) = receiver {
         r.shutdown().await;
     }
     let report = report?;
-    out(format!("\n{}", report.summary.render()))?;
-    out(expect::render(&report.judgements))?;
+    live.line(format!("\n{}", report.summary.render()))?;
+    live.line(expect::render(&report.judgements))?;
+    reporting.finish(&report.judgements, report.interrupted, Some(name))?;
     Ok(if report.interrupted {
         Exit::Interrupted
     } else if report.passed() {

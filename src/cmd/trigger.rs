@@ -12,13 +12,15 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::cmd::common::delivery_line;
-use crate::cmd::common::{self, DeliveryArgs, GenerationArgs, out};
+use crate::cmd::common::{self, DeliveryArgs, GenerationArgs};
 use crate::cmd::webhooks;
 use crate::drive::{self, DriveConfig, Job, Target};
 use crate::events;
+use crate::expect::Judgement;
 use crate::payload::{self, Generator};
 use crate::receiver::{Received, Receiver, Verdict};
-use crate::record::{AttemptRecord, Record, TerminalRecord};
+use crate::record::{AttemptRecord, Record, TerminalRecord, TerminalState};
+use crate::report::{self, Reporting, live::Live};
 use crate::session::{Ended, Session};
 use crate::sign::Secret;
 use crate::{Exit, InputError};
@@ -50,6 +52,14 @@ pub struct Args {
 }
 
 pub async fn exec(args: Args) -> Result<Exit> {
+    let specs = &args.delivery.report;
+    report::check(specs)?;
+    if args.dry_run && !specs.is_empty() {
+        return Err(InputError::new(
+            "--report with --dry-run: a dry run sends nothing, so there is nothing to report; drop one of them",
+        )
+        .into());
+    }
     let flavor = args.generation.flavor.unwrap_or_default();
     let kind = events::find(flavor, &args.event)?;
     let seed = args.generation.seed();
@@ -152,6 +162,14 @@ pub async fn exec(args: Args) -> Result<Exit> {
         seed,
     )?;
     session.cancel_on_ctrl_c();
+    let reporting = Reporting::start(specs, args.delivery.log.as_deref(), &session);
+    let live = Live::new(report::stdout_taken(specs));
+    {
+        let live = live.clone();
+        session
+            .recorder
+            .observe(move |rec, summary| live.observe(rec, summary));
+    }
     // One line per delivery, printed as each event ends.
     let (done_tx, done_rx) = mpsc::unbounded_channel();
     let mut last_attempt: HashMap<u64, AttemptRecord> = HashMap::new();
@@ -162,10 +180,15 @@ pub async fn exec(args: Args) -> Result<Exit> {
         Record::Terminal(t) => {
             let _ = done_tx.send((t.clone(), last_attempt.remove(&t.seq)));
         }
-        Record::Run(_) => {}
+        _ => {}
     });
     let feed = receiver.as_ref().map(Receiver::subscribe);
-    let printer = tokio::spawn(print_deliveries(done_rx, feed, args.count == 1));
+    let printer = tokio::spawn(print_deliveries(
+        live.clone(),
+        done_rx,
+        feed,
+        args.count == 1,
+    ));
 
     let (count, event) = (args.count, kind.name.to_string());
     let source = move |tx: mpsc::Sender<Job>, cancel: CancellationToken| async move {
@@ -199,6 +222,7 @@ pub async fn exec(args: Args) -> Result<Exit> {
         ..DriveConfig::default()
     };
     let ended = session.run(config, source).await;
+    live.finish();
     printer.await??;
     if let Some(r) = receiver {
         r.shutdown().await;
@@ -208,9 +232,17 @@ pub async fn exec(args: Args) -> Result<Exit> {
         interrupted,
     } = ended?;
     eprint!("\n{}", summary.render());
+    // trigger's one expectation, recorded like a scenario's so reports and logs show it.
+    let delivered = summary.count(TerminalState::Delivered);
+    let judgement = Judgement {
+        name: "delivered: 100%".into(),
+        passed: summary.all_delivered(),
+        detail: format!("{delivered} of {} events delivered", summary.generated),
+    };
+    reporting.finish(std::slice::from_ref(&judgement), interrupted, None)?;
     Ok(if interrupted {
         Exit::Interrupted
-    } else if summary.all_delivered() {
+    } else if judgement.passed {
         Exit::Ok
     } else {
         Exit::ExpectationFailed
@@ -220,13 +252,14 @@ pub async fn exec(args: Args) -> Result<Exit> {
 /// Prints a line per ended event; with the embedded receiver, also its verdict on the
 /// signature (and, for a single event, the body it received).
 async fn print_deliveries(
+    live: Live,
     mut done: mpsc::UnboundedReceiver<(TerminalRecord, Option<AttemptRecord>)>,
     mut feed: Option<broadcast::Receiver<Received>>,
     show_body: bool,
 ) -> std::io::Result<()> {
     let mut seen: HashMap<String, Received> = HashMap::new();
     while let Some((t, last)) = done.recv().await {
-        out(delivery_line(&t, last.as_ref()))?;
+        live.line(delivery_line(&t, last.as_ref()))?;
         if let Some(feed) = feed.as_mut() {
             // The receiver publishes before it answers, so the delivery is already queued.
             while let Ok(r) = feed.try_recv() {
@@ -239,7 +272,7 @@ async fn print_deliveries(
                     Verdict::Verified { scheme } => format!("signature ✓ verified ({scheme})"),
                     Verdict::Failed { reason, .. } => format!("signature ✗ {reason}"),
                 };
-                out(format!(
+                live.line(format!(
                     "  receiver got {} over {}: {verdict}",
                     r.path, r.version
                 ))?;
@@ -248,7 +281,7 @@ async fn print_deliveries(
                         .and_then(|v| serde_json::to_string_pretty(&v))
                         .unwrap_or_else(|_| String::from_utf8_lossy(&r.body).into_owned());
                     for line in pretty.lines() {
-                        out(format!("  {line}"))?;
+                        live.line(format!("  {line}"))?;
                     }
                 }
             }

@@ -7,6 +7,7 @@ mod faults; // content and delivery faults as the receiver saw them, seeded deci
 mod funnel; // the campaign timeline: funnel shares, causality, order, determinism
 mod payload; // canonical fixtures, the Node JSON round trip, determinism, --set
 mod receiver; // the embedded receiver: verification, response scripts, TLS, h2c, listen
+mod reports; // --report formats, the JSON Schema, `cakemock report` merging, exit codes
 mod scenario_load; // scenario loading: strict errors, the invalid corpus, budgets, schema, validate
 mod scenarios; // `cakemock run`: shipped scenarios, step kinds, templates, time, expectations
 mod serve; // `cakemock serve`: the mock API's shapes, auth, fan-out, rate limits, races with the CLI

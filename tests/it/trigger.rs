@@ -320,7 +320,7 @@ async fn ctrl_c_cancels_the_rest_logs_every_terminal_and_exits_130() {
                     t.seq
                 );
             }
-            cakemock::record::Record::Run(_) => {}
+            _ => {}
         }
     }
     assert!(

@@ -124,7 +124,7 @@ pub async fn exec(
         Record::Terminal(t) => {
             let _ = done_tx.send((t.clone(), last_attempt.remove(&t.seq)));
         }
-        Record::Run(_) => {}
+        Record::Run(_) | Record::Judgement(_) | Record::End(_) => {}
     });
     let names = webhook_of.clone();
     let printer = tokio::spawn(async move {
