@@ -252,8 +252,13 @@ pub fn delivery_line(t: &TerminalRecord, last: Option<&AttemptRecord>) -> String
             format!("  {cut:?}")
         })
         .unwrap_or_default();
+    let fault = t
+        .fault
+        .as_deref()
+        .map(|f| format!("  fault {f}"))
+        .unwrap_or_default();
     format!(
-        "{mark} {:<20} {:<9} {answer:<9} {latency:>8}  {} attempt{plural}{excerpt}  delivery {}",
+        "{mark} {:<20} {:<9} {answer:<9} {latency:>8}  {} attempt{plural}{excerpt}{fault}  delivery {}",
         t.event,
         t.state.as_str(),
         t.attempts,

@@ -86,6 +86,7 @@ pub async fn exec(args: Args) -> Result<Exit> {
             client: client_config,
             retry,
             concurrency,
+            faults,
         };
         return webhooks::fanout::exec(args, plan, settled).await;
     }

@@ -61,7 +61,17 @@ async fn a_receiver_accepting_bad_signatures_fails_expect_faults() {
 
     let mut lax = cfg();
     lax.accept_invalid = true; // answers 200 whatever the signature
-    let (o, records) = run_file(&file, lax, &[]).await;
+    let junit = dir.path().join("contract.xml");
+    let junit_arg = format!("junit={}", junit.display());
+    let (o, records) = run_file(&file, lax, &["--report", &junit_arg]).await;
+    // The JUnit report carries a failing case for the fault expectation, with its evidence.
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let case = xml
+        .split("<testcase")
+        .find(|c| c.contains("faults.bad_signature"))
+        .unwrap_or_else(|| panic!("no testcase for faults.bad_signature:\n{xml}"));
+    assert!(case.contains("<failure"), "the case did not fail:\n{case}");
+    assert!(case.contains("answered 200, expected 401"), "{case}");
     assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
     assert!(
         o.stdout.contains("✗ faults.bad_signature: 401"),

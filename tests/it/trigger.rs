@@ -332,5 +332,10 @@ async fn ctrl_c_cancels_the_rest_logs_every_terminal_and_exits_130() {
         .filter(|s| **s == cakemock::record::TerminalState::Cancelled)
         .count();
     assert!(cancelled > 0, "nothing was cancelled: {terminal:?}");
-    assert!(terminal.len() < 500, "the run was not interrupted");
+    // Queued events get `cancelled` lines too, so the interruption shows in what was delivered.
+    let delivered = terminal
+        .values()
+        .filter(|s| **s == cakemock::record::TerminalState::Delivered)
+        .count();
+    assert!(delivered < 500, "the run was not interrupted");
 }

@@ -544,3 +544,52 @@ async fn a_webhook_answering_410_is_archived() {
     assert!(get.stdout.contains("Status: archived"), "{}", get.stdout);
     rx.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fan_out_honours_faults_and_writes_reports() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let rx = receiver("hook-secret", "200").await;
+    let created = run_async(
+        h,
+        &[
+            "webhooks",
+            "create",
+            "-u",
+            rx.url(),
+            "-e",
+            "email.sent",
+            "-s",
+            "hook-secret",
+        ],
+    )
+    .await;
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let report = h.join("report.json");
+    let report_arg = format!("json={}", report.display());
+    let o = run_async(
+        h,
+        &[
+            "trigger",
+            "email.sent",
+            "--count",
+            "3",
+            "--fault",
+            "bad_signature:first=1",
+            "--report",
+            &report_arg,
+        ],
+    )
+    .await;
+    // The forged delivery is refused (401) by the receiver, so trigger exits 1...
+    assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
+    let got = rx.received();
+    assert_eq!(got.len(), 3);
+    assert_eq!(got.iter().filter(|r| !r.verdict.is_verified()).count(), 1);
+    // ...and the report names the fault and the failed expectation.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let text = json.to_string();
+    assert!(text.contains("bad_signature"), "{text}");
+    assert!(text.contains("delivered: 100%"), "{text}");
+}

@@ -14,12 +14,12 @@ use tokio_util::sync::CancellationToken;
 use crate::Exit;
 use crate::InputError;
 use crate::cmd::common::delivery_line;
-use crate::cmd::common::out;
 use crate::cmd::trigger::{Args, print_request};
 use crate::drive::{DriveConfig, Job};
 use crate::events::EventKind;
 use crate::payload;
 use crate::record::{AttemptRecord, Record, TerminalState};
+use crate::report::{self, Reporting, live::Live};
 use crate::retry::RetryPolicy;
 use crate::session::{Ended, Session};
 use crate::store::{Bodies, Store, Subscriber, Subscriptions};
@@ -55,6 +55,7 @@ pub struct Settled {
     pub client: crate::deliver::ClientConfig,
     pub retry: RetryPolicy,
     pub concurrency: usize,
+    pub faults: crate::fault::FaultPlan,
 }
 
 /// Delivers `args.count` events to each subscriber and prints a line per delivery.
@@ -114,6 +115,15 @@ pub async fn exec(
         s.seed,
     )?;
     session.cancel_on_ctrl_c();
+    let specs = &args.delivery.report;
+    let reporting = Reporting::start(specs, args.delivery.log.as_deref(), &session);
+    let live = Live::new(report::stdout_taken(specs));
+    {
+        let live = live.clone();
+        session
+            .recorder
+            .observe(move |rec, summary| live.observe(rec, summary));
+    }
     let webhook_of: Arc<std::sync::Mutex<HashMap<String, String>>> = Arc::default();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
     let mut last_attempt: HashMap<u64, AttemptRecord> = HashMap::new();
@@ -127,6 +137,7 @@ pub async fn exec(
         Record::Run(_) | Record::Judgement(_) | Record::End(_) => {}
     });
     let names = webhook_of.clone();
+    let lines = live.clone();
     let printer = tokio::spawn(async move {
         let mut gone = HashSet::new();
         while let Some((t, last)) = done_rx.recv().await {
@@ -139,7 +150,7 @@ pub async fn exec(
             if t.state == TerminalState::Gone {
                 gone.insert(webhook.clone());
             }
-            out(format!(
+            lines.line(format!(
                 "{}  webhook {webhook}",
                 delivery_line(&t, last.as_ref())
             ))?;
@@ -173,9 +184,11 @@ pub async fn exec(
         retry: s.retry,
         seed: s.seed,
         gate: Some(subs.gate()),
+        faults: s.faults,
         ..DriveConfig::default()
     };
     let ended = session.run(config, source).await;
+    live.finish();
     let gone = printer.await??;
     let Ended {
         summary,
@@ -183,9 +196,20 @@ pub async fn exec(
     } = ended?;
     archive_gone(&store, &gone);
     eprint!("\n{}", summary.render());
+    // trigger's one expectation, recorded like a scenario's so reports and logs show it.
+    let judgement = crate::expect::Judgement {
+        name: "delivered: 100%".into(),
+        passed: summary.all_delivered(),
+        detail: format!(
+            "{} of {} deliveries delivered",
+            summary.count(TerminalState::Delivered),
+            summary.generated
+        ),
+    };
+    reporting.finish(std::slice::from_ref(&judgement), interrupted, None)?;
     Ok(if interrupted {
         Exit::Interrupted
-    } else if summary.all_delivered() {
+    } else if judgement.passed {
         Exit::Ok
     } else {
         Exit::ExpectationFailed
