@@ -289,3 +289,58 @@ pub async fn target_or_embedded(
         }
     }
 }
+
+/// A command-line delivery run: the session with Ctrl-C armed, the reports it will
+/// write, and the live output (progress on a terminal; lines routed off stdout when a
+/// report takes it).
+pub struct CliRun {
+    pub session: crate::session::Session,
+    pub reporting: crate::report::Reporting,
+    pub live: crate::report::live::Live,
+}
+
+impl DeliveryArgs {
+    /// Starts a command-line run: log, Ctrl-C, reports and live output, as `run`,
+    /// `trigger` and fan-out all need them.
+    pub fn start_run(
+        &self,
+        client: &crate::deliver::ClientConfig,
+        command: String,
+        seed: u64,
+    ) -> anyhow::Result<CliRun> {
+        let session = crate::session::Session::start(client, self.log.as_deref(), command, seed)?;
+        session.cancel_on_ctrl_c();
+        let reporting =
+            crate::report::Reporting::start(&self.report, self.log.as_deref(), &session);
+        let live = crate::report::live::Live::new(crate::report::stdout_taken(&self.report));
+        let observer = live.clone();
+        session
+            .recorder
+            .observe(move |rec, summary| observer.observe(rec, summary));
+        Ok(CliRun {
+            session,
+            reporting,
+            live,
+        })
+    }
+}
+
+/// Sends every ended event, with its last attempt, into a channel: the per-delivery
+/// lines of `run`, `trigger` and fan-out are printed from it.
+pub fn ended_events(
+    recorder: &crate::record::Recorder,
+) -> tokio::sync::mpsc::UnboundedReceiver<(TerminalRecord, Option<AttemptRecord>)> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    // Only events in flight are held: an entry leaves when its event ends.
+    let mut last: std::collections::HashMap<u64, AttemptRecord> = std::collections::HashMap::new();
+    recorder.observe(move |rec, _| match rec {
+        crate::record::Record::Attempt(a) => {
+            last.insert(a.seq, a.clone());
+        }
+        crate::record::Record::Terminal(t) => {
+            let _ = tx.send((t.clone(), last.remove(&t.seq)));
+        }
+        _ => {}
+    });
+    rx
+}

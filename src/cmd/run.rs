@@ -2,7 +2,6 @@
 //! target, secret and delivery settings against the flags, play it in scenario time
 //! into the one delivery loop, then judge the expectations and set the exit code.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,18 +13,17 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::Speed;
 use crate::cmd::common::delivery_line;
-use crate::cmd::common::{self, DeliveryArgs};
+use crate::cmd::common::{self, CliRun, DeliveryArgs};
 use crate::cmd::trigger::print_request;
 use crate::drive::{Job, Target};
 use crate::events::Flavor;
 use crate::expect;
 use crate::pace::Pacer;
 use crate::play::{self, PlayConfig};
-use crate::record::{AttemptRecord, Record, TerminalState};
-use crate::report::{self, Reporting, live::Live};
+use crate::record::TerminalState;
+use crate::report;
 use crate::runner::{self, RunOptions};
 use crate::scenario::{self, LoadOptions, Scenario, SecretSource};
-use crate::session::Session;
 use crate::sign::Secret;
 use crate::{Exit, InputError};
 
@@ -169,52 +167,27 @@ pub async fn exec(args: Args) -> Result<Exit> {
         .name
         .clone()
         .unwrap_or_else(|| scenario.origin.clone());
-    let session = Session::start(
-        &client,
-        args.delivery.log.as_deref(),
-        format!("run {}", scenario.origin),
-        seed,
-    )?;
-    session.cancel_on_ctrl_c();
-    let reporting = Reporting::start(specs, args.delivery.log.as_deref(), &session);
-    let live = Live::new(report::stdout_taken(specs));
-    {
-        let live = live.clone();
-        session
-            .recorder
-            .observe(move |rec, summary| live.observe(rec, summary));
-    }
-    let (lines_tx, mut lines_rx) = mpsc::unbounded_channel::<String>();
-    {
-        let verbose = args.verbose;
-        let mut last: HashMap<u64, AttemptRecord> = HashMap::new();
-        let mut shown = 0u64;
-        session.recorder.observe(move |rec, _| match rec {
-            Record::Attempt(a) => {
-                last.insert(a.seq, a.clone());
-            }
-            Record::Terminal(t) => {
-                let a = last.remove(&t.seq);
+    let CliRun {
+        session,
+        reporting,
+        live,
+    } = args
+        .delivery
+        .start_run(&client, format!("run {}", scenario.origin), seed)?;
+    let mut ended = common::ended_events(&session.recorder);
+    let printer = {
+        let (live, verbose) = (live.clone(), args.verbose);
+        tokio::spawn(async move {
+            let mut shown = 0u64;
+            while let Some((t, last)) = ended.recv().await {
                 let failed = t.state != TerminalState::Delivered;
                 if verbose || failed || shown < SHOWN {
                     shown += 1;
-                    let _ = lines_tx.send(delivery_line(t, a.as_ref()));
+                    live.line(delivery_line(&t, last.as_ref()))?;
                     if shown == SHOWN && !verbose {
-                        let _ = lines_tx.send(
-                            "... (from here on, failures only; -v shows every delivery)"
-                                .to_string(),
-                        );
+                        live.line("... (from here on, failures only; -v shows every delivery)")?;
                     }
                 }
-            }
-            _ => {}
-        });
-    }
-    let printer = {
-        let live = live.clone();
-        tokio::spawn(async move {
-            while let Some(line) = lines_rx.recv().await {
-                live.line(line)?;
             }
             Ok::<(), std::io::Error>(())
         })

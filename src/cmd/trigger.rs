@@ -12,16 +12,16 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::cmd::common::delivery_line;
-use crate::cmd::common::{self, DeliveryArgs, GenerationArgs};
+use crate::cmd::common::{self, CliRun, DeliveryArgs, GenerationArgs};
 use crate::cmd::webhooks;
 use crate::drive::{self, DriveConfig, Job, Target};
 use crate::events;
 use crate::expect::Judgement;
 use crate::payload::{self, Generator};
 use crate::receiver::{Received, Receiver, Verdict};
-use crate::record::{AttemptRecord, Record, TerminalRecord, TerminalState};
-use crate::report::{self, Reporting, live::Live};
-use crate::session::{Ended, Session};
+use crate::record::{AttemptRecord, TerminalRecord, TerminalState};
+use crate::report::{self, live::Live};
+use crate::session::Ended;
 use crate::sign::Secret;
 use crate::{Exit, InputError};
 use std::time::Duration;
@@ -156,33 +156,15 @@ pub async fn exec(args: Args) -> Result<Exit> {
     let (url, receiver) = common::target_or_embedded(target_url, secret).await?;
     let target = Arc::new(Target { url, signer });
 
-    let session = Session::start(
-        &client_config,
-        args.delivery.log.as_deref(),
-        format!("trigger {}", kind.name),
-        seed,
-    )?;
-    session.cancel_on_ctrl_c();
-    let reporting = Reporting::start(specs, args.delivery.log.as_deref(), &session);
-    let live = Live::new(report::stdout_taken(specs));
-    {
-        let live = live.clone();
-        session
-            .recorder
-            .observe(move |rec, summary| live.observe(rec, summary));
-    }
+    let CliRun {
+        session,
+        reporting,
+        live,
+    } = args
+        .delivery
+        .start_run(&client_config, format!("trigger {}", kind.name), seed)?;
     // One line per delivery, printed as each event ends.
-    let (done_tx, done_rx) = mpsc::unbounded_channel();
-    let mut last_attempt: HashMap<u64, AttemptRecord> = HashMap::new();
-    session.recorder.observe(move |rec, _| match rec {
-        Record::Attempt(a) => {
-            last_attempt.insert(a.seq, a.clone());
-        }
-        Record::Terminal(t) => {
-            let _ = done_tx.send((t.clone(), last_attempt.remove(&t.seq)));
-        }
-        _ => {}
-    });
+    let done_rx = common::ended_events(&session.recorder);
     let feed = receiver.as_ref().map(Receiver::subscribe);
     let printer = tokio::spawn(print_deliveries(
         live.clone(),

@@ -13,15 +13,14 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Exit;
 use crate::InputError;
-use crate::cmd::common::delivery_line;
+use crate::cmd::common::{CliRun, delivery_line};
 use crate::cmd::trigger::{Args, print_request};
 use crate::drive::{DriveConfig, Job};
 use crate::events::EventKind;
 use crate::payload;
-use crate::record::{AttemptRecord, Record, TerminalState};
-use crate::report::{self, Reporting, live::Live};
+use crate::record::TerminalState;
 use crate::retry::RetryPolicy;
-use crate::session::{Ended, Session};
+use crate::session::Ended;
 use crate::store::{Bodies, Store, Subscriber, Subscriptions};
 
 /// The stored webhooks `kind` goes to, or `None` when there are none (then the
@@ -108,34 +107,17 @@ pub async fn exec(
         return Ok(Exit::Ok);
     }
 
-    let session = Session::start(
+    let CliRun {
+        session,
+        reporting,
+        live,
+    } = args.delivery.start_run(
         &s.client,
-        args.delivery.log.as_deref(),
         format!("trigger {} (fan-out)", args.event),
         s.seed,
     )?;
-    session.cancel_on_ctrl_c();
-    let specs = &args.delivery.report;
-    let reporting = Reporting::start(specs, args.delivery.log.as_deref(), &session);
-    let live = Live::new(report::stdout_taken(specs));
-    {
-        let live = live.clone();
-        session
-            .recorder
-            .observe(move |rec, summary| live.observe(rec, summary));
-    }
     let webhook_of: Arc<std::sync::Mutex<HashMap<String, String>>> = Arc::default();
-    let (done_tx, mut done_rx) = mpsc::unbounded_channel();
-    let mut last_attempt: HashMap<u64, AttemptRecord> = HashMap::new();
-    session.recorder.observe(move |rec, _| match rec {
-        Record::Attempt(a) => {
-            last_attempt.insert(a.seq, a.clone());
-        }
-        Record::Terminal(t) => {
-            let _ = done_tx.send((t.clone(), last_attempt.remove(&t.seq)));
-        }
-        Record::Run(_) | Record::Judgement(_) | Record::End(_) => {}
-    });
+    let mut done_rx = crate::cmd::common::ended_events(&session.recorder);
     let names = webhook_of.clone();
     let lines = live.clone();
     let printer = tokio::spawn(async move {
