@@ -300,6 +300,17 @@ pub struct CliRun {
 }
 
 impl DeliveryArgs {
+    /// Refuses report requests that cannot be met: two on stdout, or any on a dry run.
+    pub fn check_reports(&self, dry_run: bool) -> Result<(), InputError> {
+        crate::report::check(&self.report)?;
+        if dry_run && !self.report.is_empty() {
+            return Err(InputError::new(
+                "--report with --dry-run: a dry run sends nothing, so there is nothing to report; drop one of them",
+            ));
+        }
+        Ok(())
+    }
+
     /// Starts a command-line run: log, Ctrl-C, reports and live output, as `run`,
     /// `trigger` and fan-out all need them.
     pub fn start_run(

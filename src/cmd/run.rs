@@ -21,7 +21,6 @@ use crate::expect;
 use crate::pace::Pacer;
 use crate::play::{self, PlayConfig};
 use crate::record::TerminalState;
-use crate::report;
 use crate::runner::{self, RunOptions};
 use crate::scenario::{self, LoadOptions, Scenario, SecretSource};
 use crate::sign::Secret;
@@ -75,14 +74,7 @@ pub struct Args {
 }
 
 pub async fn exec(args: Args) -> Result<Exit> {
-    let specs = &args.delivery.report;
-    report::check(specs)?;
-    if args.dry_run && !specs.is_empty() {
-        return Err(InputError::new(
-            "--report with --dry-run: a dry run sends nothing, so there is nothing to report; drop one of them",
-        )
-        .into());
-    }
+    args.delivery.check_reports(args.dry_run)?;
     let options = LoadOptions {
         sets: args.set.clone(),
         flavor: args.flavor,

@@ -20,7 +20,7 @@ use crate::expect::Judgement;
 use crate::payload::{self, Generator};
 use crate::receiver::{Received, Receiver, Verdict};
 use crate::record::{AttemptRecord, TerminalRecord, TerminalState};
-use crate::report::{self, live::Live};
+use crate::report::live::Live;
 use crate::session::Ended;
 use crate::sign::Secret;
 use crate::{Exit, InputError};
@@ -52,14 +52,7 @@ pub struct Args {
 }
 
 pub async fn exec(args: Args) -> Result<Exit> {
-    let specs = &args.delivery.report;
-    report::check(specs)?;
-    if args.dry_run && !specs.is_empty() {
-        return Err(InputError::new(
-            "--report with --dry-run: a dry run sends nothing, so there is nothing to report; drop one of them",
-        )
-        .into());
-    }
+    args.delivery.check_reports(args.dry_run)?;
     let flavor = args.generation.flavor.unwrap_or_default();
     let kind = events::find(flavor, &args.event)?;
     let seed = args.generation.seed();
