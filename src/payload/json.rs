@@ -174,8 +174,12 @@ impl fmt::Write for Escaping<'_> {
 /// `\u00xx` (lowercase hex) for the other control characters; everything else raw.
 pub(crate) fn escape_into(buf: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    // Almost every generated string needs no escape at all: find the first byte that
+    // might, eight at a time, and copy everything before it in one go.
+    let first = first_special(bytes);
+    buf.extend_from_slice(&bytes[..first]);
+    let mut start = first;
+    for (i, &b) in bytes.iter().enumerate().skip(first) {
         let esc: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -204,6 +208,38 @@ pub(crate) fn escape_into(buf: &mut Vec<u8>, s: &str) {
         start = i + 1;
     }
     buf.extend_from_slice(&bytes[start..]);
+}
+
+/// The index of the first byte that is `"`, `\\` or a control character (< 0x20), or
+/// the length: a word-at-a-time scan (the classic "has less than / has byte" bit
+/// tricks), with the tail done bytewise.
+fn first_special(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let special = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
+    let mut i = 0;
+    while i + 8 <= bytes.len() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&bytes[i..i + 8]);
+        let v = u64::from_le_bytes(word);
+        // Bytes below 0x20, or equal to '"' (0x22) or '\\' (0x5c). False positives are
+        // possible (the tricks are exact only for the lowest flagged byte), so a flagged
+        // word is re-checked bytewise.
+        let below = v.wrapping_sub(ONES * 0x20) & !v & HIGHS;
+        let quote = has_zero(v ^ (ONES * u64::from(b'"')));
+        let backslash = has_zero(v ^ (ONES * u64::from(b'\\')));
+        if below | quote | backslash != 0
+            && let Some(j) = bytes[i..i + 8].iter().position(|&b| special(b))
+        {
+            return i + j;
+        }
+        i += 8;
+    }
+    bytes[i..]
+        .iter()
+        .position(|&b| special(b))
+        .map_or(bytes.len(), |j| i + j)
 }
 
 /// Builds a `serde_json::Value` (with `preserve_order`, so key order is kept).
@@ -322,6 +358,29 @@ impl fmt::Display for Rfc3339 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escaping_matches_serde_json_wherever_the_special_byte_falls() {
+        let specials = [
+            '"', '\\', '\n', '\u{1}', '\u{1f}', '\t', 'é', '日', '\u{7f}', ' ',
+        ];
+        for len in 0..20 {
+            for at in 0..=len {
+                for sp in specials {
+                    let mut text: String = "abcdefghijklmnopqrstu".chars().take(len).collect();
+                    text.insert(at.min(text.len()), sp);
+                    let mut buf = Vec::new();
+                    escape_into(&mut buf, &text);
+                    let want = serde_json::to_string(&text).unwrap();
+                    assert_eq!(
+                        format!("\"{}\"", String::from_utf8(buf).unwrap()),
+                        want,
+                        "{text:?}"
+                    );
+                }
+            }
+        }
+    }
 
     fn both(build: impl Fn(&mut dyn Sink)) -> (String, Value) {
         let mut b = Writer::with_capacity(64);
