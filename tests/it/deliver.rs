@@ -65,6 +65,9 @@ pub struct Setup {
     pub client: ClientConfig,
     pub speed: Speed,
     pub concurrency: usize,
+    /// Seeds retry jitter and fault decisions.
+    pub seed: u64,
+    pub faults: cakemock::fault::FaultPlan,
 }
 
 impl Default for Setup {
@@ -74,6 +77,8 @@ impl Default for Setup {
             client: ClientConfig::default(),
             speed: Speed::Factor(1.0),
             concurrency: 4,
+            seed: 1,
+            faults: cakemock::fault::FaultPlan::default(),
         }
     }
 }
@@ -109,8 +114,9 @@ pub async fn deliver(url: &str, signer: Signer, bodies: Vec<(String, Bytes)>, se
         concurrency: setup.concurrency,
         retry: setup.retry.parse().unwrap(),
         speed: setup.speed,
-        seed: 1,
+        seed: setup.seed,
         grace: Duration::from_millis(200),
+        faults: setup.faults,
         ..DriveConfig::default()
     };
     drive::drive(

@@ -2,20 +2,14 @@
 //! delivery fault kind's bytes, headers and arrival, the attempt log and summary naming
 //! it, the accounting invariant under faults, and seeded reproducibility.
 
-use std::sync::{Arc, Mutex};
-
 use bytes::Bytes;
-use cakemock::deliver::{ClientConfig, HttpClient};
-use cakemock::drive::{self, DriveConfig, Job, Target};
 use cakemock::events::Flavor;
 use cakemock::fault::FaultPlan;
 use cakemock::receiver::{Received, ReceiverConfig};
-use cakemock::record::{Recorder, TerminalState};
+use cakemock::record::TerminalState;
 use cakemock::scenario::parse_fault;
 use cakemock::sign::{Scheme, Secret, Signer};
 use serde_json::Value;
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 use crate::deliver::{Run, receiver};
 
@@ -51,55 +45,24 @@ impl Default for Setup {
 
 /// Delivers `n` `email.opened` events to `url` through the real loop under `--fault` rules.
 pub async fn drive_faults(url: &str, n: u64, setup: Setup) -> Run {
-    let recorder = Arc::new(Recorder::new(None).unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let sink = seen.clone();
-    recorder.observe(move |r, _| sink.lock().unwrap().push(r.clone()));
-    let client = Arc::new(HttpClient::new(&ClientConfig::default()).unwrap());
-    let target = Arc::new(Target {
-        url: url.parse().unwrap(),
-        signer: Signer::new(setup.scheme, Secret::new(SECRET), None).unwrap(),
-    });
-    let (tx, rx) = mpsc::channel(16);
-    let feeder = tokio::spawn(async move {
-        for seq in 1..=n {
-            let job = Job {
-                seq,
-                event: "email.opened".into(),
-                delivery_id: format!("dlv_{seq}"),
-                body: body(seq),
-                target: target.clone(),
-                lane: None,
-                step: None,
-            };
-            tx.send(job).await.unwrap();
-        }
-    });
     let rules = setup
         .faults
         .iter()
         .map(|f| parse_fault(f, Flavor::Docs).unwrap())
         .collect();
-    let config = DriveConfig {
-        concurrency: setup.concurrency,
-        retry: setup.retry.parse().unwrap(),
+    let signer = Signer::new(setup.scheme, Secret::new(SECRET), None).unwrap();
+    let bodies = (1..=n)
+        .map(|seq| ("email.opened".to_string(), body(seq)))
+        .collect();
+    let delivery = crate::deliver::Setup {
+        retry: setup.retry,
         speed: setup.speed,
+        concurrency: setup.concurrency,
         seed: setup.seed,
         faults: FaultPlan::new(rules),
-        ..DriveConfig::default()
+        ..crate::deliver::Setup::default()
     };
-    drive::drive(
-        rx,
-        client,
-        config,
-        recorder.clone(),
-        CancellationToken::new(),
-    )
-    .await;
-    feeder.await.unwrap();
-    let summary = recorder.summary();
-    let records = seen.lock().unwrap().clone();
-    Run { summary, records }
+    crate::deliver::deliver(url, signer, bodies, delivery).await
 }
 
 /// One event under one fault against the in-process receiver: what it got, and the run.
