@@ -546,18 +546,11 @@ pub fn request_headers(job: &Job, attempt: u32, now_unix: i64) -> HeaderMap {
         http::header::USER_AGENT,
         HeaderValue::from_static(USER_AGENT),
     );
-    for (name, value) in job
-        .target
-        .signer
-        .sign(&job.delivery_id, now_unix, &job.body)
-    {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(&value),
-        ) {
-            h.insert(n, v);
-        }
-    }
+    h.extend(crate::sign::header_map(&job.target.signer.sign(
+        &job.delivery_id,
+        now_unix,
+        &job.body,
+    )));
     let mut put = |name: &'static str, value: &str| {
         if let Ok(v) = HeaderValue::from_str(value) {
             h.insert(HeaderName::from_static(name), v);

@@ -302,20 +302,25 @@ impl Signer {
     }
 }
 
+/// The headers [`Signer::sign`] returns (or any name/value pairs) as a request's
+/// header map; a pair that is not a valid header is left out.
+pub fn header_map(pairs: &[(String, String)]) -> http::HeaderMap {
+    let mut h = http::HeaderMap::with_capacity(pairs.len());
+    for (name, value) in pairs {
+        if let (Ok(n), Ok(v)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) {
+            h.insert(n, v);
+        }
+    }
+    h
+}
+
 #[cfg(test)]
 mod tests {
+    use super::header_map as headers;
     use super::*;
-
-    fn headers(pairs: &[(String, String)]) -> http::HeaderMap {
-        let mut h = http::HeaderMap::new();
-        for (k, v) in pairs {
-            h.insert(
-                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                v.parse().unwrap(),
-            );
-        }
-        h
-    }
 
     #[test]
     fn every_scheme_round_trips_and_rejects_a_changed_body() {

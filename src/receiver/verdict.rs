@@ -134,16 +134,7 @@ impl Verifier {
 mod tests {
     use super::*;
 
-    fn headers(pairs: &[(String, String)]) -> http::HeaderMap {
-        let mut h = http::HeaderMap::new();
-        for (k, v) in pairs {
-            h.insert(
-                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                v.parse().unwrap(),
-            );
-        }
-        h
-    }
+    use crate::sign::header_map as headers;
 
     const TOL: Duration = Duration::from_secs(300);
 

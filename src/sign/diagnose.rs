@@ -188,16 +188,7 @@ mod tests {
         Signer::new(scheme, secret, None).unwrap()
     }
 
-    fn headers(pairs: &[(String, String)]) -> http::HeaderMap {
-        let mut h = http::HeaderMap::new();
-        for (k, v) in pairs {
-            h.insert(
-                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                v.parse().unwrap(),
-            );
-        }
-        h
-    }
+    use crate::sign::header_map as headers;
 
     #[test]
     fn a_trailing_newline_is_named_in_every_scheme() {
