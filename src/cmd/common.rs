@@ -355,3 +355,17 @@ pub fn ended_events(
     });
     rx
 }
+
+/// Binds a server's listening socket (`listen`, `serve`); a port in use says how to
+/// pick another.
+pub async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            anyhow::anyhow!(
+                "cannot listen on {addr}: the port is already in use; pick another with --port N (0 = any free port)"
+            )
+        } else {
+            anyhow::anyhow!("cannot listen on {addr}: {e}")
+        }
+    })
+}

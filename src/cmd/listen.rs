@@ -95,15 +95,7 @@ pub async fn exec(args: Args) -> Result<Exit> {
     let interrupted = interrupted().context("cannot catch Ctrl-C")?;
 
     let addr = SocketAddr::new(args.bind, args.port);
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AddrInUse {
-            anyhow::anyhow!(
-                "cannot listen on {addr}: the port is already in use; pick another with --port N (0 = any free port)"
-            )
-        } else {
-            anyhow::anyhow!("cannot listen on {addr}: {e}")
-        }
-    })?;
+    let listener = crate::cmd::common::bind(addr).await?;
     let config = ReceiverConfig {
         path: args.path.clone(),
         scheme: args.signing.signature,

@@ -76,15 +76,7 @@ pub async fn exec(args: Args) -> Result<Exit> {
         password: args.password,
     };
     let addr = SocketAddr::new(args.bind, args.port);
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AddrInUse {
-            anyhow::anyhow!(
-                "cannot listen on {addr}: the port is already in use; pick another with --port N (0 = any free port)"
-            )
-        } else {
-            anyhow::anyhow!("cannot listen on {addr}: {e}")
-        }
-    })?;
+    let listener = crate::cmd::common::bind(addr).await?;
     let server = Server::start(listener, config)
         .await
         .context("cannot start the mock API")?;
