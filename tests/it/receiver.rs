@@ -496,3 +496,24 @@ fn listen_refuses_a_bad_script_with_exit_2() {
         "{err}"
     );
 }
+
+/// `listen` and `serve` on a port already taken: exit 3 (environment) with advice, at once.
+#[test]
+fn a_port_in_use_is_a_clear_error_for_listen_and_serve() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    for cmd in ["listen", "serve"] {
+        let home = tempfile::tempdir().unwrap();
+        let out = assert_cmd::Command::cargo_bin("cakemock")
+            .unwrap()
+            .env("CAKEMOCK_HOME", home.path())
+            .args([cmd, "--port", &port])
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{cmd}: {stderr}");
+        assert!(stderr.contains("already in use"), "{cmd}: {stderr}");
+        assert!(stderr.contains("--port"), "{cmd}: {stderr}");
+    }
+}
