@@ -27,6 +27,15 @@ impl Exit {
         }
     }
 
+    /// The exit code of a delivery run: 130 when interrupted, else 0 or 1 by its expectations.
+    pub fn of_run(interrupted: bool, passed: bool) -> Exit {
+        match (interrupted, passed) {
+            (true, _) => Exit::Interrupted,
+            (false, true) => Exit::Ok,
+            (false, false) => Exit::ExpectationFailed,
+        }
+    }
+
     /// Maps a tool error to its exit code: input errors are 2, everything else 3.
     pub fn from_error(err: &anyhow::Error) -> Exit {
         if err.chain().any(|c| c.is::<InputError>()) {
@@ -87,6 +96,14 @@ mod tests {
         assert_eq!(Exit::from_error(&e), Exit::Input);
         let e = anyhow::anyhow!("disk full");
         assert_eq!(Exit::from_error(&e), Exit::Internal);
+    }
+
+    #[test]
+    fn an_interrupted_run_exits_130_whatever_its_expectations() {
+        assert_eq!(Exit::of_run(true, true), Exit::Interrupted);
+        assert_eq!(Exit::of_run(true, false).code(), 130);
+        assert_eq!(Exit::of_run(false, true).code(), 0);
+        assert_eq!(Exit::of_run(false, false).code(), 1);
     }
 
     #[test]

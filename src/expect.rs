@@ -259,6 +259,20 @@ fn push_examples(detail: &mut String, t: &Tally) {
     }
 }
 
+/// `trigger`'s one expectation: every event delivered (`unit` names what was counted:
+/// events, or deliveries when fanned out to several webhooks).
+pub fn delivered_all(summary: &Summary, unit: &str) -> Judgement {
+    Judgement {
+        name: "delivered: 100%".into(),
+        passed: summary.all_delivered(),
+        detail: format!(
+            "{} of {} {unit} delivered",
+            summary.count(TerminalState::Delivered),
+            summary.generated
+        ),
+    }
+}
+
 /// The run-wide `expect:` block against the summary. With no block at all, the run
 /// is held to `delivered: 100%` (a receiver that fails every event must not pass CI).
 pub fn run_wide(expect: &Expect, summary: &Summary) -> Vec<Judgement> {

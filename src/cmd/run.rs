@@ -199,13 +199,7 @@ pub async fn exec(args: Args) -> Result<Exit> {
     live.line(format!("\n{}", report.summary.render()))?;
     live.line(expect::render(&report.judgements))?;
     reporting.finish(&report.judgements, report.interrupted, Some(name))?;
-    Ok(if report.interrupted {
-        Exit::Interrupted
-    } else if report.passed() {
-        Exit::Ok
-    } else {
-        Exit::ExpectationFailed
-    })
+    Ok(Exit::of_run(report.interrupted, report.passed()))
 }
 
 /// The secret: `--secret`, else the file's `secret:` / `secret_env:`, else

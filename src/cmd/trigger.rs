@@ -16,10 +16,9 @@ use crate::cmd::common::{self, CliRun, DeliveryArgs, GenerationArgs};
 use crate::cmd::webhooks;
 use crate::drive::{self, DriveConfig, Job, Target};
 use crate::events;
-use crate::expect::Judgement;
 use crate::payload::{self, Generator};
 use crate::receiver::{Received, Receiver, Verdict};
-use crate::record::{AttemptRecord, TerminalRecord, TerminalState};
+use crate::record::{AttemptRecord, TerminalRecord};
 use crate::report::live::Live;
 use crate::session::Ended;
 use crate::sign::Secret;
@@ -209,20 +208,9 @@ pub async fn exec(args: Args) -> Result<Exit> {
     } = ended?;
     eprint!("\n{}", summary.render());
     // trigger's one expectation, recorded like a scenario's so reports and logs show it.
-    let delivered = summary.count(TerminalState::Delivered);
-    let judgement = Judgement {
-        name: "delivered: 100%".into(),
-        passed: summary.all_delivered(),
-        detail: format!("{delivered} of {} events delivered", summary.generated),
-    };
+    let judgement = crate::expect::delivered_all(&summary, "events");
     reporting.finish(std::slice::from_ref(&judgement), interrupted, None)?;
-    Ok(if interrupted {
-        Exit::Interrupted
-    } else if judgement.passed {
-        Exit::Ok
-    } else {
-        Exit::ExpectationFailed
-    })
+    Ok(Exit::of_run(interrupted, judgement.passed))
 }
 
 /// Prints a line per ended event; with the embedded receiver, also its verdict on the

@@ -179,23 +179,9 @@ pub async fn exec(
     archive_gone(&store, &gone);
     eprint!("\n{}", summary.render());
     // trigger's one expectation, recorded like a scenario's so reports and logs show it.
-    let judgement = crate::expect::Judgement {
-        name: "delivered: 100%".into(),
-        passed: summary.all_delivered(),
-        detail: format!(
-            "{} of {} deliveries delivered",
-            summary.count(TerminalState::Delivered),
-            summary.generated
-        ),
-    };
+    let judgement = crate::expect::delivered_all(&summary, "deliveries");
     reporting.finish(std::slice::from_ref(&judgement), interrupted, None)?;
-    Ok(if interrupted {
-        Exit::Interrupted
-    } else if judgement.passed {
-        Exit::Ok
-    } else {
-        Exit::ExpectationFailed
-    })
+    Ok(Exit::of_run(interrupted, judgement.passed))
 }
 
 /// 410 Gone means "never call again": the webhook is archived, as a real sender
